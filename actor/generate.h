@@ -1,0 +1,57 @@
+// generate.h: batched generation with continuous batching over KV-cache
+// slots, and the sampler.
+#ifndef RLC_ACTOR_GENERATE_H
+#define RLC_ACTOR_GENERATE_H
+
+#include <stdint.h>  // uint64_t
+
+#include "core/status.h"
+#include "model.h"
+
+typedef struct actor_sampling {
+    float temperature;   // 0: greedy (argmax)
+    int top_k;           // 0: off
+    float top_p;         // 1: off
+    uint64_t seed;       // per-sequence RNG seed
+    int max_new_tokens;  // stop with reason "length" after this many
+} actor_sampling;
+
+actor_sampling actor_sampling_default(void);  // T=1, top_k=0, top_p=1, seed=0, 256 tokens
+
+typedef enum {
+    ACTOR_FINISH_NONE = 0,  // still running
+    ACTOR_FINISH_STOP,      // an eos id, or the callback asked to stop (stop string)
+    ACTOR_FINISH_LENGTH,    // max_new_tokens, or the slot's max_seq reached
+} actor_finish;
+
+// The sampler on one row of raw logits (V). Returns the token and writes its
+// log-probability under the model's own distribution: log_softmax of the raw
+// logits, before temperature, top-k and top-p. That is what the learner needs
+// as the behaviour log-prob. `rng` is a 64-bit state, advanced in place.
+// scratch: 2 * V floats/ints of workspace (see actor_sampler_scratch_bytes).
+int actor_sample(const float *logits, int V, const actor_sampling *s, uint64_t *rng, void *scratch,
+                 float *logprob);
+size_t actor_sampler_scratch_bytes(int V);
+
+typedef struct actor_gen actor_gen;
+
+// Called for every sampled token. Return non-zero to finish that sequence now
+// (e.g. a stop string matched); `finish` is the reason already decided by
+// the generator (eos or length) or ACTOR_FINISH_NONE.
+typedef int (*actor_gen_cb)(void *ud, int seq_id, int token, float logprob, actor_finish finish);
+
+// n_slots sequences at once, each at most max_seq positions.
+rlc_status actor_gen_create(actor_model *m, int n_slots, int max_seq, actor_gen **out);
+void actor_gen_free(actor_gen *g);
+// Queues a prompt (copied). The sequence joins the batch at the next step if
+// a slot is free, or when one frees up. *seq_id numbers sequences from 0.
+rlc_status actor_gen_add(actor_gen *g, const int *prompt, int n_prompt, const actor_sampling *s,
+                         int *seq_id);
+// Runs one step: prefills sequences that just joined and decodes one token for
+// every running sequence. *n_pending: sequences running or queued afterwards.
+rlc_status actor_gen_step(actor_gen *g, actor_gen_cb cb, void *ud, int *n_pending);
+// Timing counters since creation.
+void actor_gen_stats(const actor_gen *g, long long *prefill_tokens, double *prefill_s,
+                     long long *decode_tokens, double *decode_s);
+
+#endif

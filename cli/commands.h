@@ -1,0 +1,14 @@
+// commands.h: the subcommands of the rlc command. Each takes the arguments
+// after its name (argv[0] is the command name) and returns the exit code.
+#ifndef RLC_CLI_COMMANDS_H
+#define RLC_CLI_COMMANDS_H
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cmd_generate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+// main.c: the rlc command: dispatches to a subcommand, and is the only place
+// that turns a status into an exit code.
+#include <stdio.h>   // printf
+#include <string.h>  // strcmp
+
+#include "commands.h"
+#include "core/core.h"     // RLC_VERSION
+#include "kernels/kernels.h"  // kernels_cuda_compiled
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const cli_command commands[] = {
+    {"generate", "generate text from a model with a KV cache", cmd_generate},
+    {"version", "print the version and the build's backends", cmd_version},
+    {"help", "list the commands", cmd_help},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static int cmd_version(int argc, char **argv) {
+    printf("rlc %s (cpu: float32 OpenBLAS + OpenMP; cuda: %s)\n", RLC_VERSION,
+           kernels_cuda_compiled() ? "compiled" : "not compiled");
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv) {
+    printf("rlc: reinforcement-learning post-training for language models\n\n"
+           "usage: rlc COMMAND [options]   (rlc COMMAND --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < n_commands; i++) printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cmd_help(argc, argv);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) return cmd_version(argc, argv);
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rlc: unknown command '%s' (rlc --help lists them)\n", argv[1]);
+    return 2;
+}
