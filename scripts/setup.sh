@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES="build-essential cmake pkg-config libopenblas-dev libzmq3-dev libmsgpack-dev liblua5.4-dev
+PACKAGES="build-essential cmake pkg-config libopenblas-dev libopenblas-openmp-dev libzmq3-dev libmsgpack-dev liblua5.4-dev
           libpcre2-dev libutf8proc-dev libjansson-dev"
 missing=""
 for p in $PACKAGES; do

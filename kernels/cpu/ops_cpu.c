@@ -75,27 +75,37 @@ static void cpu_rope(void *ctx, float *x, const int *pos, const float *inv_freq,
     }
 }
 
-// One query head against keys [0, len) with an online softmax: a running max
-// and sum, so no score buffer is needed. out (D).
+// One query head against keys [0, len) with an online softmax taken in
+// blocks of ATT_BLOCK keys (flash-attention style): the scores of a block are
+// computed first, the running max and sum are rescaled once per block, and
+// no [len] score buffer is needed. out (D).
+#define ATT_BLOCK 64
 static void attend_one(float *out, const float *q, const float *k, const float *v, int len,
                        int stride, int D, float scale) {
-    float m = -INFINITY, l = 0.0f;
+    float m = -INFINITY, l = 0.0f, s[ATT_BLOCK];
     for (int d = 0; d < D; d++) out[d] = 0.0f;
-    for (int t = 0; t < len; t++) {
-        const float *kt = k + (size_t)t * stride;
-        const float *vt = v + (size_t)t * stride;
-        float s = 0.0f;
-        for (int d = 0; d < D; d++) s += q[d] * kt[d];
-        s *= scale;
-        if (s > m) {
-            float r = expf(m - s);  // rescale what was accumulated under the old max
+    for (int t0 = 0; t0 < len; t0 += ATT_BLOCK) {
+        int nb = len - t0 < ATT_BLOCK ? len - t0 : ATT_BLOCK;
+        float bm = -INFINITY;
+        for (int j = 0; j < nb; j++) {
+            const float *kt = k + (size_t)(t0 + j) * stride;
+            float dot = 0.0f;
+            for (int d = 0; d < D; d++) dot += q[d] * kt[d];
+            s[j] = dot * scale;
+            bm = s[j] > bm ? s[j] : bm;
+        }
+        if (bm > m) {  // rescale what was accumulated under the old max
+            float r = expf(m - bm);
             l *= r;
             for (int d = 0; d < D; d++) out[d] *= r;
-            m = s;
+            m = bm;
         }
-        float p = expf(s - m);
-        l += p;
-        for (int d = 0; d < D; d++) out[d] += p * vt[d];
+        for (int j = 0; j < nb; j++) {
+            float p = expf(s[j] - m);
+            const float *vt = v + (size_t)(t0 + j) * stride;
+            l += p;
+            for (int d = 0; d < D; d++) out[d] += p * vt[d];
+        }
     }
     float inv = 1.0f / l;
     for (int d = 0; d < D; d++) out[d] *= inv;
