@@ -12,14 +12,21 @@ static int cmd_help(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"generate", "generate text from a model with a KV cache", cmd_generate},
+    {"reward", "score a JSONL file of completions with Lua reward scripts", cmd_reward},
+    {"config", "print the resolved experiment, or --doc the reference of its keys", cmd_config},
     {"version", "print the version and the build's backends", cmd_version},
     {"help", "list the commands", cmd_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
 static int cmd_version(int argc, char **argv) {
-    printf("rlc %s (cpu: float32 OpenBLAS + OpenMP; cuda: %s)\n", RLC_VERSION,
-           kernels_cuda_compiled() ? "compiled" : "not compiled");
+    printf("rlc %s (cpu: float32 OpenBLAS + OpenMP, %d threads; cuda: %s)\n", RLC_VERSION,
+           kernels_get_threads(), kernels_cuda_compiled() ? "compiled" : "not compiled");
+    if (!kernels_cuda_compiled()) return 0;
+    char devices[2048];
+    int n;
+    if (kernels_cuda_query(&n, devices, sizeof devices) != RLC_OK) printf("no CUDA device: %s\n", rlc_last_error());
+    else printf("%d CUDA device(s):\n%s", n, devices);
     return 0;
 }
 

@@ -1,6 +1,9 @@
 // ops_cpu.c: the CPU float32 backend: the reference for every numeric op.
 // Matrix products go through OpenBLAS sgemm; the rest are OpenMP loops.
 #include <cblas.h>  // cblas_sgemm, openblas_set_num_threads
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>  // AVX2 + FMA intrinsics for the skinny matmul
+#endif
 #include <math.h>   // expf, sqrtf, cosf, sinf
 #include <omp.h>    // omp_set_num_threads
 #include <unistd.h> // sysconf
@@ -20,11 +23,82 @@ int kernels_set_threads(int n) {
 
 int kernels_get_threads(void) { return n_threads > 0 ? n_threads : kernels_set_threads(0); }
 
+// Below this many rows, the product goes through matmul_skinny instead of
+// sgemm: OpenBLAS packs the whole weight matrix on every call, which costs
+// more than the arithmetic when x has only a few rows (decode batches).
+#define SKINNY_MAX_ROWS 32
+
+static float dot(const float *a, const float *b, int n) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int k = 0; k < n; k++) s += a[k] * b[k];
+    return s;
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+static float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+// out rows i0, i0+1 x columns j0..j0+3: 4 weight rows against 2 input rows,
+// 8 accumulators, each weight vector loaded once per pair of inputs.
+static void skinny_4x2(float *out, const float *x, const float *w, int i0, int j0, int d_in, int d_out) {
+    const float *x0 = x + (size_t)i0 * d_in, *x1 = x0 + d_in;
+    const float *w0 = w + (size_t)j0 * d_in, *w1 = w0 + d_in, *w2 = w1 + d_in, *w3 = w2 + d_in;
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    int k = 0;
+    for (; k + 8 <= d_in; k += 8) {
+        __m256 v0 = _mm256_loadu_ps(x0 + k), v1 = _mm256_loadu_ps(x1 + k);
+        __m256 r = _mm256_loadu_ps(w0 + k);
+        a00 = _mm256_fmadd_ps(r, v0, a00), a01 = _mm256_fmadd_ps(r, v1, a01);
+        r = _mm256_loadu_ps(w1 + k);
+        a10 = _mm256_fmadd_ps(r, v0, a10), a11 = _mm256_fmadd_ps(r, v1, a11);
+        r = _mm256_loadu_ps(w2 + k);
+        a20 = _mm256_fmadd_ps(r, v0, a20), a21 = _mm256_fmadd_ps(r, v1, a21);
+        r = _mm256_loadu_ps(w3 + k);
+        a30 = _mm256_fmadd_ps(r, v0, a30), a31 = _mm256_fmadd_ps(r, v1, a31);
+    }
+    float s[8] = {hsum256(a00), hsum256(a01), hsum256(a10), hsum256(a11),
+                  hsum256(a20), hsum256(a21), hsum256(a30), hsum256(a31)};
+    for (; k < d_in; k++) {
+        s[0] += w0[k] * x0[k], s[1] += w0[k] * x1[k], s[2] += w1[k] * x0[k], s[3] += w1[k] * x1[k];
+        s[4] += w2[k] * x0[k], s[5] += w2[k] * x1[k], s[6] += w3[k] * x0[k], s[7] += w3[k] * x1[k];
+    }
+    for (int r = 0; r < 4; r++) {
+        out[(size_t)i0 * d_out + j0 + r] = s[2 * r];
+        out[(size_t)(i0 + 1) * d_out + j0 + r] = s[2 * r + 1];
+    }
+}
+#endif
+
+// out (n, d_out) = x (n, d_in) @ w^T for few rows: every weight row is read
+// from memory once and applied to all n inputs while it sits in cache.
+static void matmul_skinny(float *out, const float *x, const float *w, int n, int d_in, int d_out) {
+#pragma omp parallel for schedule(static)
+    for (int j0 = 0; j0 < d_out; j0 += 4) {
+        int nj = d_out - j0 < 4 ? d_out - j0 : 4;
+        int i0 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+        if (nj == 4)
+            for (; i0 + 2 <= n; i0 += 2) skinny_4x2(out, x, w, i0, j0, d_in, d_out);
+#endif
+        for (int i = i0; i < n; i++)
+            for (int j = j0; j < j0 + nj; j++)
+                out[(size_t)i * d_out + j] = dot(x + (size_t)i * d_in, w + (size_t)j * d_in, d_in);
+    }
+}
+
 static void cpu_matmul(void *ctx, float *out, const float *x, const float *w, const float *bias,
                        int n, int d_in, int d_out) {
     // out (n, d_out) = x (n, d_in) @ w^T, w (d_out, d_in)
     if (n == 1)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, d_out, d_in, 1.0f, w, d_in, x, 1, 0.0f, out, 1);
+    else if (n <= SKINNY_MAX_ROWS)
+        matmul_skinny(out, x, w, n, d_in, d_out);
     else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d_out, d_in, 1.0f, x, d_in, w, d_in,
                     0.0f, out, d_out);
@@ -49,8 +123,7 @@ static void cpu_rmsnorm(void *ctx, float *out, const float *x, const float *w, i
     for (int i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * C;
         float *oi = out + (size_t)i * C;
-        float ss = 0.0f;
-        for (int c = 0; c < C; c++) ss += xi[c] * xi[c];
+        float ss = dot(xi, xi, C);
         float scale = 1.0f / sqrtf(ss / (float)C + eps);
         for (int c = 0; c < C; c++) oi[c] = xi[c] * scale * w[c];
     }
@@ -88,10 +161,7 @@ static void attend_one(float *out, const float *q, const float *k, const float *
         int nb = len - t0 < ATT_BLOCK ? len - t0 : ATT_BLOCK;
         float bm = -INFINITY;
         for (int j = 0; j < nb; j++) {
-            const float *kt = k + (size_t)(t0 + j) * stride;
-            float dot = 0.0f;
-            for (int d = 0; d < D; d++) dot += q[d] * kt[d];
-            s[j] = dot * scale;
+            s[j] = dot(q, k + (size_t)(t0 + j) * stride, D) * scale;
             bm = s[j] > bm ? s[j] : bm;
         }
         if (bm > m) {  // rescale what was accumulated under the old max
