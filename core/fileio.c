@@ -12,7 +12,8 @@
 
 #include "alloc.h"  // rlc_malloc
 
-rlc_status rlc_read_file(const char *path, char **out, size_t *len) {
+// Opens a regular file for reading; *size gets its length.
+static rlc_status open_regular(const char *path, int *fd_out, size_t *size) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return rlc_errorf(RLC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
@@ -20,7 +21,15 @@ rlc_status rlc_read_file(const char *path, char **out, size_t *len) {
         close(fd);
         return rlc_errorf(RLC_ERR_IO, "%s: not a regular file", path);
     }
-    size_t size = (size_t)st.st_size;
+    *fd_out = fd;
+    *size = (size_t)st.st_size;
+    return RLC_OK;
+}
+
+rlc_status rlc_read_file(const char *path, char **out, size_t *len) {
+    int fd;
+    size_t size;
+    RLC_TRY(open_regular(path, &fd, &size));
     char *buf = rlc_malloc(size + 1);
     if (!buf) {
         close(fd);
@@ -48,22 +57,18 @@ rlc_status rlc_read_file(const char *path, char **out, size_t *len) {
 rlc_status rlc_mmap_open(const char *path, rlc_mmap *out) {
     out->data = NULL;
     out->size = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return rlc_errorf(RLC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return rlc_errorf(RLC_ERR_IO, "%s: not a regular file", path);
-    }
-    if (st.st_size == 0) {  // mmap of zero bytes fails; an empty map is valid
+    int fd;
+    size_t size;
+    RLC_TRY(open_regular(path, &fd, &size));
+    if (size == 0) {  // mmap of zero bytes fails; an empty map is valid
         close(fd);
         return RLC_OK;
     }
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (p == MAP_FAILED) return rlc_errorf(RLC_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
     out->data = p;
-    out->size = (size_t)st.st_size;
+    out->size = size;
     return RLC_OK;
 }
 
