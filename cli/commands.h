@@ -10,5 +10,7 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_generate(int argc, char **argv);
+int cmd_reward(int argc, char **argv);  // cmd_reward.c
+int cmd_config(int argc, char **argv);  // cmd_config.c
 
 #endif
