@@ -29,4 +29,4 @@ cmake --build build -j"$(nproc)"
 DATA="${RLC_DATA:-../shared/data}"
 echo
 echo "setup: default job: greedy generation from stories260K ($DATA/models/stories260K)"
-./build/rlc generate --model "$DATA/models/stories260K/stories260K.bin" --temperature 0 --steps 256
+./build/rlc generate --model "$DATA/models/stories260K/stories260K.bin" --temperature 0 -n 256
