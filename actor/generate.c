@@ -1,13 +1,22 @@
 // generate.c: continuous batching over KV-cache slots. Each step packs the
 // prompt tokens of sequences that are joining (chunked to the step's token
 // budget) and the last token of every running sequence into one forward
-// pass; a finished sequence frees its slot for the next queued one.
+// pass; a finished sequence frees its slot for the next queued one. The n
+// samples of a prompt form a group: the group joins when n slots are free,
+// its leader prefills the prompt once, and the cache is copied into the
+// other n - 1 slots (actor_kv_copy) before their first token is sampled.
 #include <string.h>  // memcpy
 
 #include "core/core.h"
 #include "generate.h"
 
-typedef enum { SEQ_QUEUED = 0, SEQ_PREFILL, SEQ_DECODE, SEQ_DONE } seq_state;
+typedef enum {
+    SEQ_QUEUED = 0,  // waiting for a slot
+    SEQ_PREFILL,     // feeding its prompt
+    SEQ_FOLLOW,      // holds a slot, waits for its group leader's prefill
+    SEQ_DECODE,      // feeding its last sampled token
+    SEQ_DONE
+} seq_state;
 
 typedef struct {
     int *prompt;  // (n_prompt) owned
@@ -16,6 +25,7 @@ typedef struct {
     int n_gen;    // tokens sampled so far
     int last;     // the token to feed next while decoding
     int slot;
+    int group_size;  // leader: samples in its group (1 when alone); follower: 0
     seq_state state;
     actor_sampling s;
     uint64_t rng;
@@ -34,6 +44,7 @@ struct actor_gen {
     unsigned char *want;          // (max_tokens)
     float *logits;                // (n_slots, V)
     void *sampler_scratch;
+    int version;  // policy version of the weights in use (actor_gen_set_version)
     long long prefill_tokens, decode_tokens;
     double prefill_s, decode_s;
 };
@@ -88,10 +99,32 @@ void actor_gen_free(actor_gen *g) {
     rlc_free(g);
 }
 
-rlc_status actor_gen_add(actor_gen *g, const int *prompt, int n_prompt, const actor_sampling *s,
-                         int *seq_id) {
+static rlc_status grow_seqs(actor_gen *g, int extra) {
+    if (g->n_seqs + extra <= g->cap_seqs) return RLC_OK;
+    int cap = g->cap_seqs ? g->cap_seqs : 16;
+    while (cap < g->n_seqs + extra) cap *= 2;
+    gen_seq *grown = rlc_realloc(g->seqs, sizeof(gen_seq) * (size_t)cap);
+    if (!grown) return rlc_errorf(RLC_ERR_NOMEM, "generate: cannot queue more sequences");
+    g->seqs = grown;
+    g->cap_seqs = cap;
+    return RLC_OK;
+}
+
+uint64_t actor_sample_seed(uint64_t seed, int i) {
+    uint64_t z = seed + 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return z ? z : 0x853C49E6748FEA9Bull;  // xorshift needs a non-zero state
+}
+
+rlc_status actor_gen_add_group(actor_gen *g, const int *prompt, int n_prompt, int n_samples,
+                               const actor_sampling *s, int *first_seq_id) {
     const actor_config *c = actor_model_config(g->m);
     if (n_prompt <= 0) return rlc_errorf(RLC_ERR_ARG, "generate: a prompt needs at least one token (e.g. BOS)");
+    if (n_samples <= 0 || n_samples > g->n_slots)
+        return rlc_errorf(RLC_ERR_LIMIT, "generate: %d samples of one prompt need as many slots (have %d)",
+                          n_samples, g->n_slots);
     if (n_prompt >= g->max_seq)
         return rlc_errorf(RLC_ERR_LIMIT, "generate: prompt of %d tokens leaves no room in max_seq %d",
                           n_prompt, g->max_seq);
@@ -99,37 +132,54 @@ rlc_status actor_gen_add(actor_gen *g, const int *prompt, int n_prompt, const ac
         if (prompt[i] < 0 || prompt[i] >= c->vocab_size)
             return rlc_errorf(RLC_ERR_ARG, "generate: prompt token %d at index %d is outside the vocabulary (%d)",
                               prompt[i], i, c->vocab_size);
-    if (g->n_seqs == g->cap_seqs) {
-        int cap = g->cap_seqs ? 2 * g->cap_seqs : 16;
-        gen_seq *grown = rlc_realloc(g->seqs, sizeof(gen_seq) * (size_t)cap);
-        if (!grown) return rlc_errorf(RLC_ERR_NOMEM, "generate: cannot queue more sequences");
-        g->seqs = grown;
-        g->cap_seqs = cap;
+    RLC_TRY(grow_seqs(g, n_samples));
+    gen_seq *lead = &g->seqs[g->n_seqs];
+    memset(lead, 0, sizeof(gen_seq) * (size_t)n_samples);
+    lead->prompt = rlc_malloc(sizeof(int) * (size_t)n_prompt);
+    if (!lead->prompt) return rlc_errorf(RLC_ERR_NOMEM, "generate: cannot copy the prompt");
+    memcpy(lead->prompt, prompt, sizeof(int) * (size_t)n_prompt);
+    for (int i = 0; i < n_samples; i++) {
+        gen_seq *q = lead + i;
+        q->n_prompt = n_prompt;
+        q->slot = -1;
+        q->group_size = i == 0 ? n_samples : 0;
+        q->s = *s;
+        // A lone sequence keeps its seed as given; group samples get derived seeds.
+        q->rng = n_samples == 1 ? (s->seed ? s->seed : 0x853C49E6748FEA9Bull) : actor_sample_seed(s->seed, i);
     }
-    gen_seq *q = &g->seqs[g->n_seqs];
-    memset(q, 0, sizeof *q);
-    q->prompt = rlc_malloc(sizeof(int) * (size_t)n_prompt);
-    if (!q->prompt) return rlc_errorf(RLC_ERR_NOMEM, "generate: cannot copy the prompt");
-    memcpy(q->prompt, prompt, sizeof(int) * (size_t)n_prompt);
-    q->n_prompt = n_prompt;
-    q->slot = -1;
-    q->s = *s;
-    q->rng = s->seed ? s->seed : 0x853C49E6748FEA9Bull;  // xorshift needs a non-zero state
-    *seq_id = g->n_seqs++;
+    *first_seq_id = g->n_seqs;
+    g->n_seqs += n_samples;
     return RLC_OK;
 }
 
-// Gives queued sequences the free slots, in the order they were added.
+rlc_status actor_gen_add(actor_gen *g, const int *prompt, int n_prompt, const actor_sampling *s,
+                         int *seq_id) {
+    return actor_gen_add_group(g, prompt, n_prompt, 1, s, seq_id);
+}
+
+// Gives queued groups free slots, first come first served: a group joins
+// only when all of its samples can.
 static void admit(actor_gen *g) {
-    for (int slot = 0; slot < g->n_slots; slot++) {
-        if (g->slot_seq[slot] >= 0) continue;
-        while (g->next_queued < g->n_seqs && g->seqs[g->next_queued].state != SEQ_QUEUED) g->next_queued++;
-        if (g->next_queued == g->n_seqs) return;
-        gen_seq *q = &g->seqs[g->next_queued++];
-        q->state = SEQ_PREFILL;
-        q->slot = slot;
-        g->slot_seq[slot] = (int)(q - g->seqs);
-        actor_kv_clear(g->kv, slot);
+    int free_slots = 0;
+    for (int slot = 0; slot < g->n_slots; slot++) free_slots += g->slot_seq[slot] < 0;
+    while (g->next_queued < g->n_seqs) {
+        gen_seq *lead = &g->seqs[g->next_queued];
+        if (lead->state != SEQ_QUEUED) {
+            g->next_queued++;
+            continue;
+        }
+        if (lead->group_size > free_slots) return;
+        int slot = 0;
+        for (int i = 0; i < lead->group_size; i++) {
+            while (g->slot_seq[slot] >= 0) slot++;
+            gen_seq *q = lead + i;
+            q->state = i == 0 ? SEQ_PREFILL : SEQ_FOLLOW;
+            q->slot = slot;
+            g->slot_seq[slot] = (int)(q - g->seqs);
+            actor_kv_clear(g->kv, slot);
+        }
+        free_slots -= lead->group_size;
+        g->next_queued += lead->group_size;
     }
 }
 
@@ -172,25 +222,38 @@ static void finish(actor_gen *g, gen_seq *q) {
     q->prompt = NULL;
 }
 
-// Samples the next token of every sequence whose logits came out of the step.
+// Samples one token for q from a row of logits and reports it.
+static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb cb, void *ud) {
+    const actor_config *c = actor_model_config(g->m);
+    float lp;
+    int tok = actor_sample(row, c->vocab_size, &q->s, &q->rng, g->sampler_scratch, &lp);
+    q->n_gen++;
+    q->last = tok;
+    q->state = SEQ_DECODE;
+    actor_finish why = ACTOR_FINISH_NONE;
+    if (actor_config_is_eos(c, tok)) why = ACTOR_FINISH_STOP;
+    else if (q->n_gen >= q->s.max_new_tokens || actor_kv_len(g->kv, q->slot) >= g->max_seq)
+        why = ACTOR_FINISH_LENGTH;
+    int stop = cb ? cb(ud, (int)(q - g->seqs), tok, lp, why) : 0;
+    if (why != ACTOR_FINISH_NONE || stop) finish(g, q);
+}
+
+// Samples the next token of every sequence whose logits came out of the step;
+// a leader that has just prefilled hands its cache and its logits row to the
+// rest of its group.
 static void sample_all(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
     const actor_config *c = actor_model_config(g->m);
     int row = 0;
     for (int i = 0; i < n; i++) {
         if (!g->want[i]) continue;
         gen_seq *q = &g->seqs[g->owner[i]];
-        float lp;
-        int tok = actor_sample(g->logits + (size_t)row++ * c->vocab_size, c->vocab_size, &q->s,
-                               &q->rng, g->sampler_scratch, &lp);
-        q->n_gen++;
-        q->last = tok;
-        q->state = SEQ_DECODE;
-        actor_finish why = ACTOR_FINISH_NONE;
-        if (actor_config_is_eos(c, tok)) why = ACTOR_FINISH_STOP;
-        else if (q->n_gen >= q->s.max_new_tokens || actor_kv_len(g->kv, q->slot) >= g->max_seq)
-            why = ACTOR_FINISH_LENGTH;
-        int stop = cb ? cb(ud, g->owner[i], tok, lp, why) : 0;
-        if (why != ACTOR_FINISH_NONE || stop) finish(g, q);
+        const float *logits = g->logits + (size_t)row++ * c->vocab_size;
+        int just_prefilled = q->state == SEQ_PREFILL;
+        int lead_slot = q->slot;
+        for (int f = 1; just_prefilled && f < q->group_size; f++)
+            actor_kv_copy(g->kv, q[f].slot, lead_slot);
+        sample_one(g, q, logits, cb, ud);
+        for (int f = 1; just_prefilled && f < q->group_size; f++) sample_one(g, q + f, logits, cb, ud);
     }
 }
 
@@ -214,6 +277,10 @@ rlc_status actor_gen_step(actor_gen *g, actor_gen_cb cb, void *ud, int *n_pendin
     *n_pending = g->n_seqs - g->n_done;
     return RLC_OK;
 }
+
+void actor_gen_set_version(actor_gen *g, int version) { g->version = version; }
+
+int actor_gen_version(const actor_gen *g) { return g->version; }
 
 void actor_gen_stats(const actor_gen *g, long long *prefill_tokens, double *prefill_s,
                      long long *decode_tokens, double *decode_s) {

@@ -47,6 +47,21 @@ void actor_gen_free(actor_gen *g);
 // a slot is free, or when one frees up. *seq_id numbers sequences from 0.
 rlc_status actor_gen_add(actor_gen *g, const int *prompt, int n_prompt, const actor_sampling *s,
                          int *seq_id);
+// Queues n_samples samples of one prompt as a group that shares its
+// prefill: the group joins when n_samples slots are free, the prompt is
+// prefilled once and its cache copied into the other slots. Sample i gets
+// its own RNG stream derived from s->seed and i. Sequence ids are
+// *first_seq_id .. *first_seq_id + n_samples - 1. RLC_ERR_LIMIT when
+// n_samples exceeds the slots.
+// The RNG seed of sample i of a group queued with seed `seed` (never 0).
+uint64_t actor_sample_seed(uint64_t seed, int i);
+rlc_status actor_gen_add_group(actor_gen *g, const int *prompt, int n_prompt, int n_samples,
+                               const actor_sampling *s, int *first_seq_id);
+// The policy version of the weights in use. Set it when the model's weights
+// are swapped between steps (actor_model_swap_params); a callback reads it to
+// tag each token with the version that produced it.
+void actor_gen_set_version(actor_gen *g, int version);
+int actor_gen_version(const actor_gen *g);
 // Runs one step: prefills sequences that just joined and decodes one token for
 // every running sequence. *n_pending: sequences running or queued afterwards.
 rlc_status actor_gen_step(actor_gen *g, actor_gen_cb cb, void *ud, int *n_pending);

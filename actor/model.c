@@ -78,6 +78,16 @@ const actor_config *actor_model_config(const actor_model *m) { return &m->cfg; }
 
 actor_params *actor_model_params(actor_model *m) { return &m->params; }
 
+rlc_status actor_model_swap_params(actor_model *m, actor_params *p) {
+    if (p->numel != m->params.numel || p->n_tensors != m->params.n_tensors)
+        return rlc_errorf(RLC_ERR_ARG, "swap params: %zu floats in %d tensors, the model has %zu in %d",
+                          p->numel, p->n_tensors, m->params.numel, m->params.n_tensors);
+    actor_params tmp = m->params;
+    m->params = *p;
+    *p = tmp;
+    return RLC_OK;
+}
+
 // splitmix64: a small, well-mixed generator for reproducible initialisation.
 static uint64_t splitmix64(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);

@@ -22,6 +22,10 @@ void actor_model_free(actor_model *m);
 
 const actor_config *actor_model_config(const actor_model *m);
 actor_params *actor_model_params(actor_model *m);
+// Exchanges the model's parameters with *p (same configuration: same table):
+// the pointer swap of double-buffered flat weights. Between forward calls
+// only; the caller owns what comes back in *p.
+rlc_status actor_model_swap_params(actor_model *m, actor_params *p);
 // Fills every weight with N(0, std^2) (norm weights with 1) from `seed`.
 void actor_model_init_random(actor_model *m, unsigned long long seed, float std);
 
