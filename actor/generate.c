@@ -35,9 +35,10 @@ struct actor_gen {
     actor_model *m;
     actor_kv *kv;
     int n_slots, max_seq, max_tokens;
-    gen_seq *seqs;  // (n_seqs) every sequence ever added
+    gen_seq *seqs;  // (n_seqs) sequences not yet forgotten: seqs[i] has id base + i
+    long long base;   // id of seqs[0]; finished sequences at the front are dropped
     int n_seqs, cap_seqs, n_done;
-    int next_queued;  // first sequence that may still be queued
+    int next_queued;  // first sequence that may still be queued (index into seqs)
     int *slot_seq;    // (n_slots) sequence in each slot, -1 when free
     // step scratch, allocated once
     int *tokens, *slots, *owner;  // (max_tokens)
@@ -147,7 +148,7 @@ rlc_status actor_gen_add_group(actor_gen *g, const int *prompt, int n_prompt, in
         // A lone sequence keeps its seed as given; group samples get derived seeds.
         q->rng = n_samples == 1 ? (s->seed ? s->seed : 0x853C49E6748FEA9Bull) : actor_sample_seed(s->seed, i);
     }
-    *first_seq_id = g->n_seqs;
+    *first_seq_id = (int)(g->base + g->n_seqs);
     g->n_seqs += n_samples;
     return RLC_OK;
 }
@@ -234,7 +235,7 @@ static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb 
     if (actor_config_is_eos(c, tok)) why = ACTOR_FINISH_STOP;
     else if (q->n_gen >= q->s.max_new_tokens || actor_kv_len(g->kv, q->slot) >= g->max_seq)
         why = ACTOR_FINISH_LENGTH;
-    int stop = cb ? cb(ud, (int)(q - g->seqs), tok, lp, why) : 0;
+    int stop = cb ? cb(ud, (int)(g->base + (q - g->seqs)), tok, lp, why) : 0;
     if (why != ACTOR_FINISH_NONE || stop) finish(g, q);
 }
 
@@ -257,7 +258,24 @@ static void sample_all(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
     }
 }
 
+// Forgets the finished sequences at the front once they are half of the
+// window, so a long-running generator's memory stays bounded. Indices held
+// inside (slot_seq) shift with them; ids seen by callers do not change.
+static void compact(actor_gen *g) {
+    int d = 0;
+    while (d < g->n_seqs && g->seqs[d].state == SEQ_DONE) d++;
+    if (d == 0 || 2 * d < g->n_seqs) return;
+    memmove(g->seqs, g->seqs + d, sizeof(gen_seq) * (size_t)(g->n_seqs - d));
+    g->base += d;
+    g->n_seqs -= d;
+    g->n_done -= d;
+    g->next_queued = g->next_queued > d ? g->next_queued - d : 0;
+    for (int slot = 0; slot < g->n_slots; slot++)
+        if (g->slot_seq[slot] >= 0) g->slot_seq[slot] -= d;
+}
+
 rlc_status actor_gen_step(actor_gen *g, actor_gen_cb cb, void *ud, int *n_pending) {
+    compact(g);
     admit(g);
     int n_prefill;
     int n = pack_batch(g, &n_prefill);
