@@ -128,13 +128,17 @@ rlc_script_fail rlc_script_prompt(rlc_script *s, int id, const json_t *example,
                                   rlc_prompt_result *out, rlc_script_error *err);
 
 // curriculum(state): `state` is {step=..., sources={ {name=, count=, accuracy=,
-// mean_abs_adv=}, ...}}. The script returns a table of weights by source name
-// ({gsm8k=0.7, math=0.3}), or a list of 1-based example indices.
+// mean_abs_adv=, seen=, correct=}, ...}}. The script returns a table of
+// weights by source name ({gsm8k=0.7, math=0.3}), or a list of 1-based
+// example indices, and optionally a second value: a table of named numbers
+// to log ({stage=2, keep=0.5}).
 typedef struct rlc_curriculum_source {
     const char *name;
     long count;           // samples seen in the window
     double accuracy;      // mean accuracy in the window
     double mean_abs_adv;  // mean |advantage| in the window
+    long seen;            // samples since the run began (not windowed)
+    double correct;       // sum of their accuracies since the run began
 } rlc_curriculum_source;
 typedef struct rlc_curriculum_state {
     long step;
@@ -145,6 +149,8 @@ typedef struct rlc_curriculum_result {
     double *weights;  // n_sources weights (>= 0, sum > 0), or NULL
     long *indices;    // 0-based example indices, or NULL
     size_t n_indices;
+    int n_info;       // the second result's numbers and booleans, sorted by name
+    rlc_reward_component info[RLC_REWARD_MAX_COMPONENTS];
 } rlc_curriculum_result;
 void rlc_curriculum_result_clear(rlc_curriculum_result *r);
 rlc_script_fail rlc_script_curriculum(rlc_script *s, int id, const rlc_curriculum_state *state,

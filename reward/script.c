@@ -225,24 +225,25 @@ static int cmp_component(const void *a, const void *b) {
     return strcmp(((const rlc_reward_component *)a)->name, ((const rlc_reward_component *)b)->name);
 }
 
-// Named components of a result table: numbers and booleans, sorted by name.
-static void read_components(lua_State *L, int t, reward_call *rc) {
-    rlc_reward_result *res = rc->res;
-    int first = res->n_components;
+// Named numbers of a result table (numbers and booleans; the key `skip` and
+// other values are left out), appended to comps[*n..max) as "prefix.name",
+// sorted by name.
+static void read_named_numbers(lua_State *L, int t, const char *skip, const char *prefix,
+                               rlc_reward_component *comps, int *n, int max) {
+    int first = *n;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         int vt = lua_type(L, -1);
-        if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "score") != 0 &&
-            (vt == LUA_TNUMBER || vt == LUA_TBOOLEAN) && res->n_components < RLC_REWARD_MAX_COMPONENTS) {
-            rlc_reward_component *comp = &res->components[res->n_components++];
-            snprintf(comp->name, sizeof comp->name, "%s%s%s", rc->prefix ? rc->prefix : "",
-                     rc->prefix ? "." : "", lua_tostring(L, -2));
+        if (lua_type(L, -2) == LUA_TSTRING && !(skip && strcmp(lua_tostring(L, -2), skip) == 0) &&
+            (vt == LUA_TNUMBER || vt == LUA_TBOOLEAN) && *n < max) {
+            rlc_reward_component *comp = &comps[(*n)++];
+            snprintf(comp->name, sizeof comp->name, "%s%s%s", prefix ? prefix : "",
+                     prefix ? "." : "", lua_tostring(L, -2));
             comp->value = vt == LUA_TNUMBER ? lua_tonumber(L, -1) : lua_toboolean(L, -1);
         }
         lua_pop(L, 1);
     }
-    qsort(res->components + first, (size_t)(res->n_components - first), sizeof res->components[0],
-          cmp_component);
+    qsort(comps + first, (size_t)(*n - first), sizeof comps[0], cmp_component);
 }
 
 static int reward_fn(lua_State *L) {
@@ -265,7 +266,9 @@ static int reward_fn(lua_State *L) {
         rc->score = lua_tonumber(L, -1);
         check_finite(L, rc->score, "score");
         lua_pop(L, 1);
-        if (rc->res) read_components(L, t, rc);
+        if (rc->res)
+            read_named_numbers(L, t, "score", rc->prefix, rc->res->components, &rc->res->n_components,
+                               RLC_REWARD_MAX_COMPONENTS);
         return 0;
     }
     return luaL_error(L, "reward returned %s; expected a number or a table {score=...}",
@@ -415,7 +418,7 @@ static void push_curriculum_state(lua_State *L, const rlc_curriculum_state *st) 
     lua_createtable(L, st->n_sources, 0);
     for (int i = 0; i < st->n_sources; i++) {
         const rlc_curriculum_source *src = &st->sources[i];
-        lua_createtable(L, 0, 4);
+        lua_createtable(L, 0, 6);
         set_string(L, "name", src->name);
         lua_pushinteger(L, src->count);
         lua_setfield(L, -2, "count");
@@ -423,6 +426,10 @@ static void push_curriculum_state(lua_State *L, const rlc_curriculum_state *st) 
         lua_setfield(L, -2, "accuracy");
         lua_pushnumber(L, src->mean_abs_adv);
         lua_setfield(L, -2, "mean_abs_adv");
+        lua_pushinteger(L, src->seen);
+        lua_setfield(L, -2, "seen");
+        lua_pushnumber(L, src->correct);
+        lua_setfield(L, -2, "correct");
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "sources");
@@ -434,8 +441,16 @@ static int curriculum_fn(lua_State *L) {
     int env = run_chunk(L, cc->c);
     push_function(L, env, cc->c, "curriculum");
     push_curriculum_state(L, st);
-    lua_call(L, 1, 1);
+    lua_call(L, 1, 2);
     rlc_sandbox_of(L)->phase_fail = RLC_SCRIPT_ERR_RESULT;
+    // An optional second result: named numbers for the learner's log.
+    int info = lua_gettop(L);
+    if (lua_type(L, info) == LUA_TTABLE)
+        read_named_numbers(L, info, NULL, NULL, cc->out->info, &cc->out->n_info, RLC_REWARD_MAX_COMPONENTS);
+    else if (!lua_isnil(L, info))
+        return luaL_error(L, "curriculum returned %s as its second value; expected a table of numbers or nil",
+                          luaL_typename(L, info));
+    lua_pop(L, 1);
     int t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE)
         return luaL_error(L, "curriculum returned %s; expected weights by source or a list of indices",

@@ -3,9 +3,9 @@
 -- (curriculum.window); an upper confidence bound adds exploration for sources
 -- seen less, and a softmax with temperature T turns the scores into sampling
 -- weights:
---   ucb_j = mean_abs_adv_j + C * sqrt(2 ln(sum_i n_i) / n_j)
+--   ucb_j = mean_abs_adv_j + C * sqrt(2 ln(sum_i n_i + 1) / (n_j + 1))
 --   w_j   = exp(ucb_j / T) / sum_k exp(ucb_k / T)
--- A source not yet sampled gets the largest weight.
+-- The +1s keep a source that has not been sampled yet finite (and favoured).
 local C = 1.0   -- exploration strength
 local T = 0.1   -- softmax temperature
 
@@ -14,22 +14,13 @@ function curriculum(state)
   for _, src in ipairs(state.sources) do total = total + src.count end
   local ucb, best = {}, -math.huge
   for _, src in ipairs(state.sources) do
-    local u
-    if src.count == 0 then
-      u = math.huge
-    else
-      u = src.mean_abs_adv + C * math.sqrt(2 * math.log(math.max(total, 1)) / src.count)
-    end
+    local u = src.mean_abs_adv + C * math.sqrt(2 * math.log(total + 1) / (src.count + 1))
     ucb[src.name] = u
     if u > best then best = u end
   end
   local w = {}
   for name, u in pairs(ucb) do
-    if best == math.huge then
-      w[name] = (u == math.huge) and 1.0 or 0.0
-    else
-      w[name] = math.exp((u - best) / T)  -- shifted by the max: no overflow
-    end
+    w[name] = math.exp((u - best) / T)  -- shifted by the max: no overflow
   end
   return w
 end
