@@ -9,6 +9,7 @@
 #include <unistd.h> // sysconf
 
 #include "kernels/kernels.h"
+#include "ops_train.h"  // KERNELS_CPU_TRAIN_OPS: the backward and training entries
 
 static int n_threads = 0;
 
@@ -268,6 +269,7 @@ static const kernels_ops cpu_ops = {
     .add = cpu_add,
     .softmax = cpu_softmax,
     .log_softmax = cpu_log_softmax,
+    KERNELS_CPU_TRAIN_OPS,
 };
 
 kernels_backend kernels_cpu(void) {
