@@ -12,5 +12,6 @@ typedef struct cli_command {
 int cmd_generate(int argc, char **argv);
 int cmd_reward(int argc, char **argv);  // cmd_reward.c
 int cmd_config(int argc, char **argv);  // cmd_config.c
+int cmd_sft(int argc, char **argv);     // cmd_sft.c
 
 #endif

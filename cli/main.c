@@ -14,6 +14,7 @@ static const cli_command commands[] = {
     {"generate", "generate text from a model with a KV cache", cmd_generate},
     {"reward", "score a JSONL file of completions with Lua reward scripts", cmd_reward},
     {"config", "print the resolved experiment, or --doc the reference of its keys", cmd_config},
+    {"sft", "supervised fine-tuning on JSONL prompt/response or chat data", cmd_sft},
     {"version", "print the version and the build's backends", cmd_version},
     {"help", "list the commands", cmd_help},
 };
