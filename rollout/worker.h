@@ -1,0 +1,52 @@
+// worker.h: a rollout worker: the rollout engine behind a ZeroMQ DEALER.
+// It says Hello (its credit: how many prompt requests it can hold), takes
+// PromptRequests, generates and scores, and sends each Trajectory numbered
+// per session, keeping it until the learner acknowledges it; it returns a
+// Credit when a prompt's samples are all sent, exchanges heartbeats, and
+// after the learner goes silent past the timeout it reconnects, says Hello
+// again with the prompts it still holds and resends what was not
+// acknowledged. New weights arrive as chunks (checked by XXH64) or, inside
+// one process, from a weight board; they are swapped in between decode
+// steps, and tokens sampled afterwards carry the new version.
+// docs/protocol.md gives the rules both sides follow.
+#ifndef RLC_ROLLOUT_WORKER_H
+#define RLC_ROLLOUT_WORKER_H
+
+#include <signal.h>  // sig_atomic_t
+
+#include "core/board.h"  // rlc_board
+#include "engine.h"
+
+typedef struct rollout_worker_config {
+    const char *endpoint;    // the learner's ROUTER, e.g. "tcp://127.0.0.1:5555", "inproc://learner"
+    const char *worker_id;   // also the DEALER identity
+    void *zctx;              // a zmq context to share (inproc); NULL: the worker makes its own
+    rlc_board *board;        // in-process weights (NULL: weights come as chunks)
+    rollout_config engine;   // slots, max_seq, rewards
+    int max_credit;          // prompt requests held at once
+    double heartbeat_s;      // send a heartbeat this often (default 1 s)
+    double timeout_s;        // learner silent this long: reconnect (default 10 s)
+    const char *device;      // reported in Hello ("cpu")
+} rollout_worker_config;
+
+typedef struct rollout_worker rollout_worker;
+
+// Borrows the model and tokenizer (the model's weights are swapped in place
+// as new versions arrive). Connects nothing yet.
+rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const rollout_worker_config *cfg,
+                                 rollout_worker **out);
+void rollout_worker_free(rollout_worker *w);
+
+// Serves until the learner sends Shutdown or *stop becomes non-zero (a signal
+// handler may set it). Bad messages are logged and counted, never fatal.
+rlc_status rollout_worker_run(rollout_worker *w, volatile sig_atomic_t *stop);
+
+typedef struct rollout_worker_stats {
+    rollout_stats engine;
+    long long sent, resent, acked, credits_returned, reconnects, bad_messages, versions;
+    double weight_bytes, weight_s;  // weights received (bytes) and the time spent receiving/swapping
+} rollout_worker_stats;
+
+void rollout_worker_get_stats(const rollout_worker *w, rollout_worker_stats *out);
+
+#endif
