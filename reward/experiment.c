@@ -68,6 +68,7 @@ static const exp_field fields[] = {
     {"algorithm.is_mode", T_STRING, "\"truncate\"", "decoupled PPO weight above is_cap: truncate (min(w, C)) or mask (drop the token, as AReaL)"},
     {"algorithm.norm_adv_by_std", T_BOOL, "true", "GRPO: divide advantages by the group's std (false: Dr. GRPO)"},
     {"algorithm.dynamic_sampling", T_BOOL, "false", "DAPO: drop groups whose rewards are all equal and sample more"},
+    {"algorithm.max_resample", T_INT, "0", "DAPO: replacement prompts per step at most (0: batch_prompts)"},
     {"algorithm.max_staleness", T_INT, "0", "policy versions a trajectory may lag (0: synchronous on-policy)"},
 
     {"sampling.max_new_tokens", T_INT, "1024", "completion length limit (finish_reason \"length\")"},
@@ -86,6 +87,20 @@ static const exp_field fields[] = {
     {"curriculum.script", T_STRING, "\"\"", "Lua file defining curriculum(state); empty: sources by weight"},
     {"curriculum.window", T_INT, "256", "samples per source in the statistics window"},
     {"curriculum.every", T_INT, "1", "steps between curriculum calls"},
+
+    {"rollout.workers", T_INT, "1", "rollout worker threads in `rlc train` (each holds a copy of the weights)"},
+    {"rollout.slots", T_INT, "16", "sequences each worker decodes together (KV-cache slots)"},
+    {"rollout.max_credit", T_INT, "4", "prompt requests a worker holds at once"},
+    {"rollout.threads", T_INT, "0", "CPU threads of the decoder and the learner (0: all cores)"},
+    {"rollout.heartbeat_s", T_NUMBER, "1.0", "heartbeat interval, both ways"},
+    {"rollout.timeout_s", T_NUMBER, "30.0", "a worker (or the learner) silent this long is declared dead"},
+    {"rollout.endpoint", T_STRING, "\"inproc://rlc-learner\"", "where the learner binds (rlc learner: e.g. tcp://*:5555)"},
+
+    {"eval.path", T_STRING, "\"\"", "held-out JSONL evaluated every output.eval_every steps and at the start and end"},
+    {"eval.n", T_INT, "500", "held-out examples evaluated (the first n)"},
+    {"eval.k", T_INT, "1", "pass@k (k > 1 samples at eval.temperature)"},
+    {"eval.temperature", T_NUMBER, "0.0", "0: greedy pass@1"},
+    {"eval.max_new_tokens", T_INT, "0", "0: sampling.max_new_tokens"},
 
     {"output.dir", T_STRING, "\"runs/exp\"", "run directory: metrics.jsonl, checkpoints"},
     {"output.log_every", T_INT, "1", "steps between metric lines"},
