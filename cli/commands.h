@@ -10,8 +10,12 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_generate(int argc, char **argv);
+int cmd_train(int argc, char **argv);    // cmd_train.c
+int cmd_learner(int argc, char **argv);  // cmd_train.c
+int cmd_rollout(int argc, char **argv);  // cmd_train.c
 int cmd_reward(int argc, char **argv);  // cmd_reward.c
 int cmd_config(int argc, char **argv);  // cmd_config.c
 int cmd_sft(int argc, char **argv);     // cmd_sft.c
+int cmd_report(int argc, char **argv);  // cmd_report.c
 
 #endif

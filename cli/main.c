@@ -12,9 +12,13 @@ static int cmd_help(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"generate", "generate text from a model with a KV cache", cmd_generate},
+    {"train", "reinforcement learning: the learner and rollout workers in one process", cmd_train},
+    {"learner", "the learner alone, for rollout workers in other processes or hosts", cmd_learner},
+    {"rollout", "one rollout worker process, connected to a learner", cmd_rollout},
     {"reward", "score a JSONL file of completions with Lua reward scripts", cmd_reward},
     {"config", "print the resolved experiment, or --doc the reference of its keys", cmd_config},
     {"sft", "supervised fine-tuning on JSONL prompt/response or chat data", cmd_sft},
+    {"report", "draw a run's metrics.jsonl as report.html (SVG charts, no network needed)", cmd_report},
     {"version", "print the version and the build's backends", cmd_version},
     {"help", "list the commands", cmd_help},
 };

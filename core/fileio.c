@@ -8,6 +8,7 @@
 #include <sys/mman.h>  // mmap
 #include <sys/stat.h>  // fstat
 #include <time.h>      // clock_gettime
+#include <stdlib.h>    // getenv
 #include <unistd.h>    // read, close
 
 #include "alloc.h"  // rlc_malloc
@@ -92,6 +93,15 @@ rlc_status rlc_path_join(char *buf, size_t cap, const char *dir, const char *nam
     int n = snprintf(buf, cap, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= cap) return rlc_errorf(RLC_ERR_ARG, "path too long: %s/%s", dir, name);
     return RLC_OK;
+}
+
+const char *rlc_expand_path(const char *path, char *buf, size_t cap) {
+    const char *data = getenv("RLC_DATA");
+    if (strncmp(path, "$RLC_DATA/", 10) == 0)
+        snprintf(buf, cap, "%s/%s", data && data[0] ? data : "../shared/data", path + 10);
+    else
+        snprintf(buf, cap, "%s", path);
+    return buf;
 }
 
 double rlc_now(void) {

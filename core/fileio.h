@@ -24,6 +24,11 @@ int rlc_is_dir(const char *path);
 // Joins dir and name into buf ("dir/name"); RLC_ERR_ARG if it does not fit.
 rlc_status rlc_path_join(char *buf, size_t cap, const char *dir, const char *name);
 
+// Expands a leading "$RLC_DATA/" (the shared data folder: the RLC_DATA
+// environment variable, else ../shared/data) into buf; other paths are
+// copied. Returns buf. Experiment files use it for model and data paths.
+const char *rlc_expand_path(const char *path, char *buf, size_t cap);
+
 // Monotonic seconds.
 double rlc_now(void);
 

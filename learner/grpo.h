@@ -1,0 +1,212 @@
+// grpo.h: the GRPO update step: groups of finished trajectories in, one
+// policy update out, with no sockets. The learner's loop (learner/learner.h)
+// collects the groups and calls grpo_step; everything numeric is here:
+//
+//   1. staleness: a trajectory whose oldest token version v lags the current
+//      version u by more than max_staleness k (u - v > k) is dropped and
+//      counted; the lags of every trajectory received form a histogram;
+//   2. DAPO dynamic sampling (optional): groups whose rewards are all equal
+//      are dropped and counted (their advantages are all 0);
+//   3. samples: prompt + completion tokens, the loss on the completion;
+//      a completion that does not fit micro_batch_tokens is cut (counted);
+//   4. no-grad forwards over token-budget rows (learner/batching.h): the
+//      reference log-probs (KL) and, when k > 0 and some trajectory lags, the
+//      proximal log-probs of the current policy (the decoupled objective: the
+//      ratio is taken against them, and each token is weighted by
+//      min(pi_prox / pi_behav, C)); otherwise (k == 0, or every trajectory at
+//      lag 0) the worker's behaviour log-probs are the old log-probs: the data
+//      comes from the current weights, so they equal a recompute up to float
+//      rounding (the KV-cached decoder and the packed trainer sum in
+//      different orders). recompute_proximal forces the recompute (a worker
+//      whose numerics differ from the learner's, e.g. bf16 rollouts);
+//   5. scores (the reward, minus the KL penalty when KL is in the reward),
+//      advantages per group (GRPO, Dr.GRPO, RLOO, REINFORCE++-baseline:
+//      learner/advantage.h);
+//   6. ppo_epochs passes, each over `minibatches` minibatches of whole
+//      groups; per minibatch: forward, loss and dL/dlogp (learner/rl_loss.h)
+//      and backward row by row, the loss normalised over the whole
+//      minibatch (token-mean divides by the minibatch's completion tokens, not
+//      a row's), then clipping and one AdamW step (learner/optim.h);
+//   7. the policy version becomes u + 1.
+// docs/algorithms.md ("GRPO step") describes the knobs.
+//
+// Memory: the rows' buffers and the gradient are allocated at create; the
+// per-step buffers grow to the largest step seen and are then reused, so a
+// step in steady state allocates nothing.
+#ifndef RLC_LEARNER_GRPO_H
+#define RLC_LEARNER_GRPO_H
+
+#include <stdint.h>  // int64_t
+
+#include "actor/model.h"     // actor_model
+#include "core/json.h"       // json_t
+#include "core/protocol.h"   // rlc_msg_trajectory
+#include "core/status.h"     // rlc_status
+#include "optim.h"           // optim_adamw_config, optim_schedule, optim_adamw
+#include "reward/reward.h"   // rlc_exp
+#include "rl_loss.h"         // rl_loss_config
+
+// ---- configuration ------------------------------------------------------------
+
+typedef enum {
+    GRPO_ADV_GRPO = 0,      // (r - mean) / (std + eps) per group          ("grpo")
+    GRPO_ADV_DRGRPO,        // r - mean per group (Dr.GRPO: no std)        ("drgrpo")
+    GRPO_ADV_RLOO,          // r - mean of the others                      ("rloo")
+    GRPO_ADV_RPP_BASELINE,  // r - mean, whitened over the batch's tokens  ("reinforce++-baseline")
+    GRPO_ADV_COUNT
+} grpo_adv_kind;
+
+// The names above <-> the kind; RLC_ERR_CONFIG lists the known names.
+rlc_status grpo_adv_parse(const char *name, grpo_adv_kind *out);
+const char *grpo_adv_name(grpo_adv_kind k);
+
+typedef struct grpo_config {
+    optim_schedule schedule;    // lr, warm-up, decay; the schedule advances once per grpo_step
+    optim_adamw_config adamw;   // betas, eps, weight decay, max_grad_norm (clipping)
+    int micro_batch_tokens;     // tokens of one forward/backward row (>= 2)
+    int vocab_chunk;            // lm_head chunk of the log-softmax (<= 0: whole vocabulary)
+    int recompute;              // activation recomputation in the policy's backward
+    int ppo_epochs;             // passes over the step's data (>= 1)
+    int minibatches;            // optimizer steps per epoch; the groups are split evenly
+                                // (capped at the number of groups)
+    rl_loss_config loss;        // policy clip (clip_low, clip_high, clip_ratio_c), the
+                                // decoupled IS cap (policy.is_cap, policy.is_mode),
+                                // aggregation, KL estimator and coefficient, entropy_coef.
+                                // loss.use_kl_loss is derived: kl_coef > 0 and !kl_in_reward.
+                                // agg.global_* are set per minibatch; agg.norm <= 0 for
+                                // seq-mean-token-sum-norm means the step's longest completion.
+    int kl_in_reward;           // 1: reward -= kl_coef * sum_t kl_t (old vs reference)
+                                // instead of the KL term in the loss
+    grpo_adv_kind adv;
+    double adv_eps;             // GRPO's eps in (std + eps)
+    int dynamic_sampling;       // DAPO: drop the groups whose rewards are all equal
+    int max_staleness;          // k: a trajectory of version v joins only if u - v <= k
+    int recompute_proximal;     // 1: recompute the proximal log-probs even when k == 0 or
+                                // every trajectory is at lag 0
+    double accuracy_threshold;  // a trajectory is correct when reward >= this (see grpo_stats)
+} grpo_config;
+
+// lr 1e-6 constant (no warm-up, total_steps 1000), AdamW (0.9, 0.999, 1e-8,
+// weight decay 0, max_grad_norm 1), micro_batch_tokens 2048, vocab_chunk
+// 4096, 1 epoch, 1 minibatch, clip 0.2 / 0.28, dual clip and IS cap as
+// rl_policy_defaults (3, 5, truncate), token-mean, KL off (k3), entropy 0,
+// GRPO with eps 1e-6, no
+// dynamic sampling, max_staleness 0, accuracy threshold 1.0: the experiment
+// defaults (docs/config.md).
+void grpo_config_default(grpo_config *c);
+
+// Fills c (after grpo_config_default) from an experiment: algorithm.name
+// (grpo, dapo: + dynamic sampling, rloo, reinforce++: REINFORCE++-baseline;
+// ppo is RLC_ERR_UNSUPPORTED: no critic), steps (the schedule's total),
+// batch_prompts / minibatch_prompts (minibatches = ceil of the ratio),
+// ppo_epochs, lr, lr_warmup_steps, weight_decay, adam_beta1, adam_beta2,
+// max_grad_norm, clip_low, clip_high, kl_coef, kl_estimator, entropy_coef,
+// loss_agg, norm_adv_by_std (false: Dr.GRPO), dynamic_sampling,
+// max_staleness, model.gradient_checkpointing; and, when the experiment
+// schema has them (absent: the default), algorithm.lr_schedule,
+// min_lr_ratio, adam_eps, micro_batch_tokens, vocab_chunk, clip_ratio_c,
+// is_cap, is_mode (truncate, mask), kl_in_reward, loss_agg_norm, advantage
+// (grpo_adv_parse's names: any but its default "grpo" overrides the name's
+// estimator), adv_eps, recompute_proximal, accuracy_threshold.
+// RLC_ERR_CONFIG names the key.
+rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c);
+
+// RLC_OK, or RLC_ERR_CONFIG naming the first bad field.
+rlc_status grpo_config_check(const grpo_config *c);
+
+// ---- one step ---------------------------------------------------------------------
+
+// One group: the n trajectories of one prompt (borrowed for the call).
+typedef struct grpo_group {
+    const rlc_msg_trajectory *trajs;  // (n)
+    int n;
+} grpo_group;
+
+#define GRPO_STALE_BINS 16  // staleness histogram: lags 0 .. 14, and >= 15 in the last bin
+
+typedef struct grpo_stats {
+    int64_t version;          // the policy version after the step: u + 1, or u when nothing was trained
+    int updated;              // 1: at least one optimizer step was applied
+    // what came in and what was left out
+    long groups, trajectories;       // received
+    long dropped_stale;              // u - v > k
+    long dropped_future;             // a token of a version after u (one the learner never made)
+    long filtered_groups;            // DAPO: all-equal groups dropped
+    long filtered_trajectories;      // their trajectories
+    long truncated;                  // completions cut to fit micro_batch_tokens
+    long trained_groups, trained_trajectories;
+    long staleness[GRPO_STALE_BINS]; // received trajectories (not the future ones) by u - v
+    // the data (over the trajectories within the staleness bound, before the DAPO filter)
+    double reward_mean, reward_std;  // population std
+    double accuracy;                 // share correct: a reward component named "correct" or
+                                     // "accuracy" >= 0.5 when the trajectory has one,
+                                     // else reward >= accuracy_threshold
+    double resp_len_mean;            // completion tokens, as received
+    long resp_len_max;
+    // advantages (per trained trajectory)
+    double adv_mean, adv_std, adv_absmax;
+    // training: token-weighted means over every forward of every epoch and minibatch
+    double loss;             // mean over the optimizer steps of the minibatch loss
+    double pg_loss;          // its policy part
+    double kl;               // KL estimate to the reference (the loss's, or the reward's
+                             // over the old log-probs); 0 without a reference
+    double entropy;          // mean entropy of the trained tokens
+    double clipfrac, clipfrac_lower;
+    double approx_kl;        // mean of (old - current) log-prob (verl's ppo_kl)
+    double is_mean;          // mean decoupled IS weight applied (1 when k == 0)
+    double is_capped;        // share of tokens whose IS weight hit the cap C
+    double behav_kl;         // mean of (behaviour - proximal): how far the data lags
+    double grad_norm;        // mean over the optimizer steps, before clipping
+    double grad_norm_max;
+    double lr;
+    long optimizer_steps, skipped_steps;  // skipped: non-finite gradient, no change
+    long train_tokens;       // completion tokens trained on (each counted once)
+    long tokens;             // tokens through forward + backward, all epochs
+    double tokens_per_s;     // tokens / train_s
+    double ref_s, prox_s, train_s, total_s;  // time in the reference and proximal
+                                             // forwards, in training, in the whole step
+} grpo_stats;
+
+typedef struct grpo_trainer grpo_trainer;
+
+// A trainer for `policy` (borrowed; updated in place by grpo_step). The
+// reference model is needed when loss.kl_coef > 0: `ref` when given
+// (borrowed, frozen, same configuration: e.g. the base model loaded again
+// on a resume), else a copy of the policy's weights made now. version is
+// the policy's current version (0 for a fresh run). Allocates the
+// optimizer state, the gradient, the trainers' activations and the rows'
+// buffers. RLC_ERR_CONFIG (a bad setting, named), RLC_ERR_ARG (ref of
+// another shape), RLC_ERR_NOMEM; nothing stays allocated on error.
+rlc_status grpo_trainer_create(actor_model *policy, actor_model *ref, const grpo_config *c,
+                               int64_t version, grpo_trainer **out);
+void grpo_trainer_free(grpo_trainer *t);  // NULL is fine; frees the copied reference
+
+// One update from the trajectories of n_groups groups at current version u
+// (the version that grpo_trainer_version reports). stats may be NULL.
+// Trajectories are read only during the call. When nothing is left to train
+// on (everything stale or filtered, no completion tokens) no optimizer step
+// is taken and the version stays u (stats->updated = 0).
+// Errors: RLC_ERR_ARG for u different from the trainer's version, or a bad
+// trajectory (NULL arrays, a token outside the vocabulary, a non-finite
+// reward or log-prob; the message names group and index), RLC_ERR_LIMIT
+// for a step of more than INT_MAX tokens, RLC_ERR_NOMEM when a step buffer
+// cannot grow: all before any weight changes. A failure inside a forward
+// or backward after the first optimizer step leaves the weights partly
+// updated and the version unchanged.
+rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, int64_t u,
+                     grpo_stats *stats);
+
+int64_t grpo_trainer_version(const grpo_trainer *t);
+long grpo_trainer_steps(const grpo_trainer *t);  // grpo_steps that updated (the schedule's step)
+// Restores version and step count on a resume (with the optimizer's moments
+// restored through grpo_trainer_optim).
+void grpo_trainer_set_position(grpo_trainer *t, int64_t version, long steps);
+optim_adamw *grpo_trainer_optim(grpo_trainer *t);         // borrowed, for checkpoints
+actor_model *grpo_trainer_reference(grpo_trainer *t);     // borrowed; NULL without KL
+const grpo_config *grpo_trainer_config(const grpo_trainer *t);
+
+// The stats as a new JSON object (the caller owns it; NULL when out of
+// memory): every field above under its own name, staleness as an array.
+json_t *grpo_stats_json(const grpo_stats *s);
+
+#endif

@@ -1,0 +1,569 @@
+// rl.c: the learner's loop (see rl.h). One thread: it tops up the prompts in
+// flight, pumps the server, and when a batch of groups is ready runs the
+// GRPO step, publishes, logs, evaluates and checkpoints.
+#include "rl.h"
+
+#include <math.h>    // sqrt
+#include <string.h>  // strcmp
+
+#include "actor/chat.h"       // chat templates
+#include "actor/model.h"      // actor_model
+#include "actor/tokenizer.h"  // tok_*
+#include "checkpoint.h"       // ckpt_*
+#include "core/core.h"
+#include "dataset.h"          // lrn_data
+#include "grpo.h"             // grpo_trainer
+#include "server.h"           // lsrv
+
+#define RL_MAX_STOPS 16
+#define RL_MAX_FUNCS 16
+
+typedef struct {
+    uint64_t prompt_id;
+    int source;
+    size_t index;
+} flight;  // a prompt handed to the server, not yet back
+
+typedef struct {
+    uint64_t prompt_id;
+    int source;
+    int n;
+    rlc_msg_trajectory *trajs;     // (n) owned arrays inside
+    rlc_proto_component *comps;    // (n * LSRV_MAX_COMPONENTS)
+    char (*comp_names)[48];        // same
+    int32_t *prompt;
+    uint32_t n_prompt;
+} ready_group;
+
+typedef struct {
+    const rl_options *opt;
+    rlc_exp *exp;
+    // settings
+    char model_buf[4096], tok_buf[4096];
+    const char *model_path, *tok_path, *out_dir, *prompt_key, *answer_key, *prompt_script, *template_name;
+    long steps;
+    int batch_prompts, group_size, max_staleness, max_prompt_tokens, dynamic_sampling, max_resample;
+    int log_every, save_every, keep;
+    rlc_proto_sampling sampling;
+    const char *stops[RL_MAX_STOPS];
+    // objects
+    actor_model *policy;
+    tok_tokenizer *tk;
+    chat_template *tpl;
+    rlc_script *lua;  // prompt script
+    int lua_id;
+    lrn_data *data;
+    lsrv *srv;
+    rlc_board *board;
+    grpo_trainer *trainer;
+    // flow
+    flight *flights;
+    int n_flights, cap_flights;
+    ready_group *ready;
+    int n_ready, cap_ready;
+    uint64_t next_prompt_id;
+    long resampled_this_step, filtered_this_step, skipped_prompts;
+    FILE *metrics;
+    long step;  // steps done (the trainer's count)
+} rl_state;
+
+// ---- settings -------------------------------------------------------------------
+
+static rlc_status read_settings(rl_state *r) {
+    rlc_exp *e = r->exp;
+    long long v;
+    double x;
+    RLC_TRY(rlc_exp_get_string(e, "model.path", &r->model_path));
+    RLC_TRY(rlc_exp_get_string(e, "model.tokenizer", &r->tok_path));
+    r->model_path = rlc_expand_path(r->model_path, r->model_buf, sizeof r->model_buf);
+    r->tok_path = rlc_expand_path(r->tok_path, r->tok_buf, sizeof r->tok_buf);
+    RLC_TRY(rlc_exp_get_string(e, "output.dir", &r->out_dir));
+    RLC_TRY(rlc_exp_get_string(e, "data.prompt_key", &r->prompt_key));
+    RLC_TRY(rlc_exp_get_string(e, "data.answer_key", &r->answer_key));
+    RLC_TRY(rlc_exp_get_string(e, "data.prompt_script", &r->prompt_script));
+    RLC_TRY(rlc_exp_get_string(e, "data.chat_template", &r->template_name));
+    RLC_TRY(rlc_exp_get_int(e, "data.max_prompt_tokens", &v));
+    r->max_prompt_tokens = (int)v;
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.steps", &v));
+    r->steps = v;
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.batch_prompts", &v));
+    r->batch_prompts = (int)v;
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.group_size", &v));
+    r->group_size = (int)v;
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.max_staleness", &v));
+    r->max_staleness = (int)v;
+    RLC_TRY(rlc_exp_get_bool(e, "algorithm.dynamic_sampling", &r->dynamic_sampling));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.max_resample", &v));
+    r->max_resample = v > 0 ? (int)v : r->batch_prompts;
+    RLC_TRY(rlc_exp_get_int(e, "output.log_every", &v));
+    r->log_every = v > 0 ? (int)v : 1;
+    RLC_TRY(rlc_exp_get_int(e, "output.save_every", &v));
+    r->save_every = (int)v;
+    RLC_TRY(rlc_exp_get_int(e, "output.keep_checkpoints", &v));
+    r->keep = (int)v;
+    RLC_TRY(rlc_exp_get_int(e, "sampling.max_new_tokens", &v));
+    r->sampling.max_new_tokens = (uint32_t)v;
+    RLC_TRY(rlc_exp_get_number(e, "sampling.temperature", &x));
+    r->sampling.temperature = x;
+    RLC_TRY(rlc_exp_get_number(e, "sampling.top_p", &x));
+    r->sampling.top_p = x;
+    RLC_TRY(rlc_exp_get_int(e, "sampling.top_k", &v));
+    r->sampling.top_k = (int32_t)v;
+    const json_t *stops;
+    RLC_TRY(rlc_exp_get_json(e, "sampling.stop", &stops));
+    for (size_t i = 0; i < json_array_size(stops); i++) {
+        const char *st = json_string_value(json_array_get(stops, i));
+        if (!st) return rlc_errorf(RLC_ERR_CONFIG, "sampling.stop[%zu] must be a string", i + 1);
+        if (r->sampling.n_stop == RL_MAX_STOPS) return rlc_errorf(RLC_ERR_CONFIG, "sampling.stop: at most %d", RL_MAX_STOPS);
+        r->stops[r->sampling.n_stop++] = st;
+    }
+    r->sampling.stop = r->stops;
+    if (!r->model_path[0]) return rlc_errorf(RLC_ERR_CONFIG, "model.path is required (--set model.path=DIR)");
+    if (r->batch_prompts <= 0 || r->group_size <= 0)
+        return rlc_errorf(RLC_ERR_CONFIG, "algorithm.batch_prompts and algorithm.group_size must be positive");
+    if (r->max_staleness < 0) return rlc_errorf(RLC_ERR_CONFIG, "algorithm.max_staleness must be >= 0");
+    return RLC_OK;
+}
+
+// ---- prompts --------------------------------------------------------------------
+
+// Renders and tokenizes a record into *ids (caller frees) and *text.
+static rlc_status render_prompt(rl_state *r, const json_t *rec, int **ids, size_t *n_ids, char **text) {
+    *ids = NULL;
+    *text = NULL;
+    chat_message msgs[16];
+    size_t n_msgs = 0;
+    rlc_prompt_result pr = {0};
+    const char *plain = NULL;
+    if (r->lua) {
+        rlc_script_error err;
+        if (rlc_script_prompt(r->lua, r->lua_id, rec, &pr, &err) != RLC_SCRIPT_OK)
+            return rlc_errorf(RLC_ERR_LUA, "prompt(example): %s", err.msg);
+        if (pr.text) plain = pr.text;
+        for (int i = 0; i < pr.n_messages && n_msgs < 16; i++)
+            msgs[n_msgs++] = (chat_message){pr.messages[i].role, pr.messages[i].content};
+    } else {
+        const char *q = json_string_value(json_object_get(rec, r->prompt_key));
+        if (!q) return rlc_errorf(RLC_ERR_FORMAT, "record has no string field \"%s\" (data.prompt_key)", r->prompt_key);
+        if (r->tpl) msgs[n_msgs++] = (chat_message){"user", q};
+        else plain = q;
+    }
+    rlc_status s = RLC_OK;
+    size_t len = 0;
+    if (plain) {
+        *text = rlc_strdup(plain);
+        if (!*text) s = rlc_errorf(RLC_ERR_NOMEM, "prompt");
+        len = plain ? strlen(plain) : 0;
+    } else if (n_msgs > 0) {
+        chat_template *tpl = r->tpl;
+        if (!tpl) s = chat_template_for(r->tk, NULL, &r->tpl), tpl = r->tpl;
+        if (s == RLC_OK) s = chat_render(tpl, msgs, n_msgs, 1, text, &len);
+    } else {
+        s = rlc_errorf(RLC_ERR_LUA, "prompt(example) returned neither text nor messages");
+    }
+    if (s == RLC_OK) s = tok_encode(r->tk, *text, len, plain ? TOK_ENCODE_ADD_SPECIAL : 0, ids, n_ids);
+    rlc_prompt_result_clear(&pr);
+    if (s != RLC_OK) {
+        rlc_free(*text);
+        *text = NULL;
+    }
+    return s;
+}
+
+static rlc_status add_flight(rl_state *r, uint64_t id, int source, size_t index) {
+    if (r->n_flights == r->cap_flights) {
+        int cap = r->cap_flights ? 2 * r->cap_flights : 64;
+        flight *grown = rlc_realloc(r->flights, sizeof(flight) * (size_t)cap);
+        if (!grown) return rlc_errorf(RLC_ERR_NOMEM, "learner: prompts in flight");
+        r->flights = grown;
+        r->cap_flights = cap;
+    }
+    r->flights[r->n_flights++] = (flight){id, source, index};
+    return RLC_OK;
+}
+
+// Takes the next example, renders it and hands it to the server. A prompt
+// that cannot be rendered or is too long is skipped and counted.
+static rlc_status submit_next(rl_state *r) {
+    for (int tries = 0; tries < 100; tries++) {
+        int src;
+        size_t idx;
+        lrn_data_next(r->data, &src, &idx);
+        const json_t *rec = lrn_data_record(r->data, src, idx);
+        int *ids;
+        size_t n_ids;
+        char *text;
+        rlc_status s = render_prompt(r, rec, &ids, &n_ids, &text);
+        if (s == RLC_ERR_NOMEM) return s;
+        if (s != RLC_OK || n_ids == 0 || (int)n_ids > r->max_prompt_tokens) {
+            if (s != RLC_OK) RLC_WARN("learner: %s example %zu skipped: %s", lrn_data_source_name(r->data, src), idx, rlc_last_error());
+            r->skipped_prompts++;
+            rlc_free(ids);
+            rlc_free(text);
+            continue;
+        }
+        char *example = json_dumps(rec, JSON_COMPACT);
+        const json_t *ans = json_object_get(rec, r->answer_key);
+        char numbuf[64];
+        const char *answer = json_string_value(ans);
+        if (!answer && json_is_number(ans)) {
+            snprintf(numbuf, sizeof numbuf, "%.17g", json_number_value(ans));
+            answer = numbuf;
+        }
+        rlc_proto_kv meta[3] = {{"prompt", text}, {"example", example ? example : "{}"}, {"answer", answer ? answer : ""}};
+        uint64_t id = ++r->next_prompt_id;
+        rlc_msg_prompt_request req = {.prompt_id = id, .tokens = ids, .n_tokens = (uint32_t)n_ids,
+                                      .n = (uint32_t)r->group_size, .sampling = r->sampling,
+                                      .metadata = meta, .n_metadata = answer ? 3 : 2};
+        req.sampling.seed = id * 0x9E3779B97F4A7C15ull + 1;
+        s = lsrv_submit(r->srv, &req);
+        if (s == RLC_OK) s = add_flight(r, id, src, idx);
+        rlc_free(ids);
+        rlc_free(text);
+        free(example);
+        return s;
+    }
+    return rlc_errorf(RLC_ERR_FORMAT, "learner: 100 examples in a row could not be used as prompts (see the warnings)");
+}
+
+// ---- groups -----------------------------------------------------------------------
+
+static void ready_free(ready_group *g) {
+    for (int i = 0; g->trajs && i < g->n; i++) {
+        rlc_free((void *)g->trajs[i].tokens);
+        rlc_free((void *)g->trajs[i].logprobs);
+        rlc_free((void *)g->trajs[i].versions);
+    }
+    rlc_free(g->trajs);
+    rlc_free(g->comps);
+    rlc_free(g->comp_names);
+    rlc_free(g->prompt);
+    memset(g, 0, sizeof *g);
+}
+
+static int all_equal(const lsrv_group *g) {
+    for (uint32_t i = 1; i < g->n; i++)
+        if (g->trajs[i].reward != g->trajs[0].reward) return 0;
+    return 1;
+}
+
+// A completed group from the server: kept (copied) for the next step, or
+// dropped by DAPO's filter and replaced by a new prompt.
+static void on_group(void *ud, const lsrv_group *g) {
+    rl_state *r = ud;
+    int source = -1;
+    for (int i = 0; i < r->n_flights; i++)
+        if (r->flights[i].prompt_id == g->prompt_id) {
+            source = r->flights[i].source;
+            r->flights[i] = r->flights[--r->n_flights];
+            break;
+        }
+    if (r->dynamic_sampling && all_equal(g)) {
+        r->filtered_this_step++;
+        if (source >= 0)
+            for (uint32_t i = 0; i < g->n; i++) lrn_data_observe(r->data, source, g->trajs[i].reward >= 1.0, 0);
+        if (r->resampled_this_step < r->max_resample) {
+            r->resampled_this_step++;
+            if (submit_next(r) != RLC_OK) RLC_WARN("learner: no replacement prompt: %s", rlc_last_error());
+        }
+        return;
+    }
+    if (r->n_ready == r->cap_ready) {
+        int cap = r->cap_ready ? 2 * r->cap_ready : 64;
+        ready_group *grown = rlc_realloc(r->ready, sizeof(ready_group) * (size_t)cap);
+        if (!grown) return;
+        r->ready = grown;
+        r->cap_ready = cap;
+    }
+    ready_group *d = &r->ready[r->n_ready];
+    memset(d, 0, sizeof *d);
+    d->prompt_id = g->prompt_id;
+    d->source = source;
+    d->n = (int)g->n;
+    d->n_prompt = g->n_prompt;
+    d->trajs = rlc_calloc(g->n, sizeof(rlc_msg_trajectory));
+    d->comps = rlc_calloc((size_t)g->n * LSRV_MAX_COMPONENTS, sizeof(rlc_proto_component));
+    d->comp_names = rlc_calloc((size_t)g->n * LSRV_MAX_COMPONENTS, 48);
+    d->prompt = rlc_malloc(sizeof(int32_t) * g->n_prompt);
+    int ok = d->trajs && d->comps && d->comp_names && d->prompt;
+    if (ok) memcpy(d->prompt, g->prompt, sizeof(int32_t) * g->n_prompt);
+    for (uint32_t i = 0; ok && i < g->n; i++) {
+        const lsrv_traj *s = &g->trajs[i];
+        rlc_msg_trajectory *t = &d->trajs[i];
+        size_t n = s->n ? s->n : 1;
+        int32_t *tok = rlc_malloc(sizeof(int32_t) * n), *ver = rlc_malloc(sizeof(int32_t) * n);
+        float *lp = rlc_malloc(sizeof(float) * n);
+        t->tokens = tok, t->versions = ver, t->logprobs = lp;
+        if (!tok || !ver || !lp) {
+            ok = 0;
+            break;
+        }
+        memcpy(tok, s->tokens, sizeof(int32_t) * s->n);
+        memcpy(ver, s->versions, sizeof(int32_t) * s->n);
+        memcpy(lp, s->logprobs, sizeof(float) * s->n);
+        t->n_tokens = s->n;
+        t->prompt_id = g->prompt_id;
+        t->sample_index = s->sample_index;
+        t->prompt_tokens = d->prompt;
+        t->n_prompt_tokens = d->n_prompt;
+        t->reward = s->reward;
+        t->finish = s->finish;
+        t->generate_s = s->generate_s;
+        t->reward_s = s->reward_s;
+        t->queue_s = s->queue_s;
+        for (int c = 0; c < s->n_components; c++) {
+            char *name = d->comp_names[i * LSRV_MAX_COMPONENTS + c];
+            snprintf(name, 48, "%s", s->components[c].name);
+            d->comps[i * LSRV_MAX_COMPONENTS + c] = (rlc_proto_component){name, s->components[c].value};
+        }
+        t->components = d->comps + i * LSRV_MAX_COMPONENTS;
+        t->n_components = (uint32_t)s->n_components;
+    }
+    if (!ok) {
+        RLC_ERROR("learner: out of memory keeping group %llu", (unsigned long long)g->prompt_id);
+        ready_free(d);
+        return;
+    }
+    r->n_ready++;
+}
+
+// ---- metrics --------------------------------------------------------------------
+
+static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, double step_s, double publish_s,
+                          const lsrv_stats *ss, long long gen_tokens, double gen_s) {
+    json_t *hist = json_object();
+    for (int i = 0; i < GRPO_STALE_BINS; i++) {
+        if (!st->staleness[i]) continue;
+        char k[8];
+        snprintf(k, sizeof k, "%d", i);
+        json_object_set_new(hist, k, json_integer(st->staleness[i]));
+    }
+    json_t *line = json_pack(
+        "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f, s:o, s:I, s:I, s:I, s:I,"
+        " s:f, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:f, s:f, s:I, s:I}",
+        "step", (json_int_t)r->step, "version", (json_int_t)st->version, "reward_mean", st->reward_mean, "reward_std",
+        st->reward_std, "accuracy", st->accuracy, "kl", st->kl, "entropy", st->entropy, "clipfrac", st->clipfrac,
+        "approx_kl", st->approx_kl, "adv_mean", st->adv_mean, "adv_std", st->adv_std, "adv_absmax", st->adv_absmax,
+        "resp_len_mean", st->resp_len_mean, "resp_len_max", (json_int_t)st->resp_len_max, "loss", st->loss,
+        "grad_norm", st->grad_norm, "lr", st->lr, "staleness", hist, "dropped_stale", (json_int_t)st->dropped_stale,
+        "filtered_groups", (json_int_t)(st->filtered_groups + r->filtered_this_step), "trajectories",
+        (json_int_t)st->trajectories, "train_tokens", (json_int_t)st->train_tokens, "gen_tokens_per_s",
+        gen_s > 0 ? gen_tokens / gen_s : 0.0, "train_tokens_per_s", st->tokens_per_s, "time", "wait", wait_s,
+        "reference", st->ref_s, "proximal", st->prox_s, "training", st->train_s, "weight_sync", publish_s,
+        "step_s", step_s, "weight_sync_bytes", ss->weight_bytes, "workers", (json_int_t)ss->workers_alive,
+        "reissued", (json_int_t)ss->reissued);
+    if (!line) return;
+    char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    if (text && r->metrics) {
+        fprintf(r->metrics, "%s\n", text);
+        fflush(r->metrics);
+    }
+    free(text);
+    json_decref(line);
+}
+
+// ---- setup ------------------------------------------------------------------------
+
+static rlc_status setup(rl_state *r) {
+    RLC_TRY(read_settings(r));
+    RLC_TRY(actor_model_load(r->model_path, &r->policy));
+    RLC_TRY(tok_load(r->tok_path[0] ? r->tok_path : r->model_path, &r->tk));
+    if (r->template_name[0]) RLC_TRY(chat_template_from_name(r->template_name, &r->tpl));
+    if (r->prompt_script[0]) {
+        RLC_TRY(rlc_script_create(NULL, &r->lua));
+        RLC_TRY(rlc_script_load_file(r->lua, r->prompt_script, &r->lua_id));
+        if (!rlc_script_defines(r->lua, r->lua_id, "prompt"))
+            return rlc_errorf(RLC_ERR_CONFIG, "%s: data.prompt_script defines no prompt(example)", r->prompt_script);
+    }
+    const json_t *sources;
+    long long seed, window;
+    int shuffle;
+    RLC_TRY(rlc_exp_get_json(r->exp, "data.sources", &sources));
+    RLC_TRY(rlc_exp_get_int(r->exp, "data.seed", &seed));
+    RLC_TRY(rlc_exp_get_bool(r->exp, "data.shuffle", &shuffle));
+    RLC_TRY(rlc_exp_get_int(r->exp, "curriculum.window", &window));
+    RLC_TRY(lrn_data_load(sources, (uint64_t)seed, shuffle, (int)window, &r->data));
+    grpo_config gc;
+    grpo_config_default(&gc);
+    RLC_TRY(grpo_config_from_exp(r->exp, &gc));
+    RLC_TRY(grpo_trainer_create(r->policy, NULL, &gc, 0, &r->trainer));
+    RLC_TRY(ckpt_make_dirs(r->out_dir));
+    return RLC_OK;
+}
+
+static rlc_status start_server(rl_state *r) {
+    const char *endpoint;
+    double hb, to;
+    RLC_TRY(rlc_exp_get_string(r->exp, "rollout.endpoint", &endpoint));
+    RLC_TRY(rlc_exp_get_number(r->exp, "rollout.heartbeat_s", &hb));
+    RLC_TRY(rlc_exp_get_number(r->exp, "rollout.timeout_s", &to));
+    if (r->opt->endpoint) endpoint = r->opt->endpoint;
+    actor_params *p = actor_model_params(r->policy);
+    if (r->opt->spawn) RLC_TRY(rlc_board_create(p->numel * sizeof(float), &r->board));
+    lsrv_config sc = {.endpoint = endpoint, .vocab_size = (uint32_t)actor_model_config(r->policy)->vocab_size,
+                      .heartbeat_s = hb, .timeout_s = to, .board = r->board};
+    RLC_TRY(lsrv_create(&sc, &r->srv));
+    RLC_INFO("learner: listening on %s", lsrv_endpoint(r->srv));
+    return RLC_OK;
+}
+
+static rlc_status resume(rl_state *r) {
+    char dir[4096];
+    long step;
+    RLC_TRY(ckpt_latest(r->out_dir, dir, sizeof dir, &step));
+    if (step < 0) {
+        RLC_INFO("learner: nothing to resume in %s; starting fresh", r->out_dir);
+        return RLC_OK;
+    }
+    json_t *state = NULL;
+    RLC_TRY(ckpt_load(dir, actor_model_config(r->policy), actor_model_params(r->policy), grpo_trainer_optim(r->trainer), &state));
+    json_t *v = json_object_get(state, "version"), *data = json_object_get(state, "data"),
+           *pid = json_object_get(state, "next_prompt_id");
+    rlc_status s = RLC_OK;
+    if (!json_is_integer(v)) s = rlc_errorf(RLC_ERR_FORMAT, "%s/trainer_state.json: no \"version\"", dir);
+    if (s == RLC_OK && data) s = lrn_data_restore(r->data, data);
+    if (s == RLC_OK) {
+        grpo_trainer_set_position(r->trainer, json_integer_value(v), step);
+        r->step = step;
+        r->next_prompt_id = json_is_integer(pid) ? (uint64_t)json_integer_value(pid) : 0;
+        RLC_INFO("learner: resumed from %s (step %ld, version %lld)", dir, step, (long long)json_integer_value(v));
+    }
+    json_decref(state);
+    return s;
+}
+
+static rlc_status save(rl_state *r) {
+    json_t *state = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)grpo_trainer_version(r->trainer), "data",
+                              lrn_data_state(r->data), "next_prompt_id", (json_int_t)r->next_prompt_id);
+    ckpt_save_args a = {.run_dir = r->out_dir, .step = r->step, .params = actor_model_params(r->policy),
+                        .config = actor_model_config(r->policy), .model_dir = r->model_path,
+                        .tokenizer_path = r->tok_path[0] ? r->tok_path : NULL,
+                        .optim = grpo_trainer_optim(r->trainer), .trainer_state = state, .keep_last = r->keep};
+    char dir[4096];
+    rlc_status s = ckpt_save(&a, dir, sizeof dir);
+    json_decref(state);
+    if (s == RLC_OK) RLC_INFO("learner: saved %s", dir);
+    return s;
+}
+
+// ---- the loop ---------------------------------------------------------------------
+
+static int stopping(const rl_state *r) { return r->opt->stop && *r->opt->stop; }
+
+// Pumps until batch_prompts groups are ready; keeps (1 + k) batches in
+// flight so that generation runs ahead by at most k versions.
+static rlc_status collect(rl_state *r, double *wait_s) {
+    double t0 = rlc_now();
+    int target = r->batch_prompts * (1 + r->max_staleness);
+    while (r->n_ready < r->batch_prompts && !stopping(r)) {
+        while (r->n_flights + r->n_ready < target) RLC_TRY(submit_next(r));
+        RLC_TRY(lsrv_poll(r->srv, 20, on_group, r));
+    }
+    *wait_s = rlc_now() - t0;
+    return RLC_OK;
+}
+
+static rlc_status train_step(rl_state *r, double wait_s) {
+    double t0 = rlc_now();
+    int n = r->batch_prompts;
+    grpo_group groups[n];
+    for (int i = 0; i < n; i++) groups[i] = (grpo_group){r->ready[i].trajs, r->ready[i].n};
+    grpo_stats st;
+    int64_t u = grpo_trainer_version(r->trainer);
+    RLC_TRY(grpo_step(r->trainer, groups, n, u, &st));
+    // Curriculum statistics: each sample's correctness and |advantage| proxy.
+    for (int i = 0; i < n; i++) {
+        if (r->ready[i].source < 0) continue;
+        double mean = 0;
+        for (int k = 0; k < r->ready[i].n; k++) mean += r->ready[i].trajs[k].reward;
+        mean /= r->ready[i].n;
+        for (int k = 0; k < r->ready[i].n; k++) {
+            double rw = r->ready[i].trajs[k].reward;
+            lrn_data_observe(r->data, r->ready[i].source, rw >= 1.0, fabs(rw - mean));
+        }
+    }
+    long long gen_tokens = 0;
+    double gen_s = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < r->ready[i].n; k++) {
+            gen_tokens += r->ready[i].trajs[k].n_tokens;
+            gen_s += r->ready[i].trajs[k].generate_s;
+        }
+    gen_s /= (r->ready[0].n > 0 ? r->ready[0].n : 1);  // samples of a group decode together
+    for (int i = 0; i < n; i++) ready_free(&r->ready[i]);
+    memmove(r->ready, r->ready + n, sizeof(ready_group) * (size_t)(r->n_ready - n));
+    r->n_ready -= n;
+    double t1 = rlc_now();
+    if (st.updated) {
+        actor_params *p = actor_model_params(r->policy);
+        RLC_TRY(lsrv_publish(r->srv, grpo_trainer_version(r->trainer), p->data, p->numel * sizeof(float)));
+    }
+    double publish_s = rlc_now() - t1;
+    r->step++;
+    lsrv_stats ss;
+    lsrv_get_stats(r->srv, &ss);
+    if (r->step % r->log_every == 0)
+        write_metrics(r, &st, wait_s, rlc_now() - t0 + wait_s, publish_s, &ss, gen_tokens, gen_s);
+    if (!r->opt->quiet)
+        fprintf(stderr, "\rstep %ld/%ld  v%lld  reward %.3f  acc %.3f  len %.1f  kl %.4f  clip %.3f  wait %.1fs  train %.1fs   ",
+                r->step, r->steps, (long long)st.version, st.reward_mean, st.accuracy, st.resp_len_mean, st.kl,
+                st.clipfrac, wait_s, st.train_s);
+    r->resampled_this_step = 0;
+    r->filtered_this_step = 0;
+    return RLC_OK;
+}
+
+static void teardown(rl_state *r) {
+    if (r->srv) lsrv_shutdown(r->srv, "done");
+    if (r->opt->join) r->opt->join(r->opt->ud);
+    for (int i = 0; i < r->n_ready; i++) ready_free(&r->ready[i]);
+    rlc_free(r->ready);
+    rlc_free(r->flights);
+    lsrv_free(r->srv);
+    rlc_board_free(r->board);
+    grpo_trainer_free(r->trainer);
+    lrn_data_free(r->data);
+    rlc_script_free(r->lua);
+    chat_template_free(r->tpl);
+    tok_free(r->tk);
+    actor_model_free(r->policy);
+    if (r->metrics) fclose(r->metrics);
+    rlc_exp_free(r->exp);
+}
+
+rlc_status rl_run(const rl_options *o) {
+    rl_state r = {.opt = o};
+    rlc_status s = rlc_exp_load(o->exp_path, o->overrides, o->n_overrides, &r.exp);
+    if (s == RLC_OK) s = setup(&r);
+    if (s == RLC_OK && o->resume) s = resume(&r);
+    if (s == RLC_OK) s = start_server(&r);
+    if (s == RLC_OK && r.board && grpo_trainer_version(r.trainer) > 0) {  // resumed weights for the workers
+        actor_params *p = actor_model_params(r.policy);
+        s = lsrv_publish(r.srv, grpo_trainer_version(r.trainer), p->data, p->numel * sizeof(float));
+    }
+    if (s == RLC_OK && o->spawn) s = o->spawn(o->ud, r.exp, lsrv_endpoint(r.srv), lsrv_zctx(r.srv), r.board);
+    if (s == RLC_OK) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/metrics.jsonl", r.out_dir);
+        r.metrics = fopen(path, o->resume ? "a" : "w");
+        if (!r.metrics) s = rlc_errorf(RLC_ERR_IO, "%s: cannot write", path);
+    }
+    long last = o->stop_after > 0 && r.step + o->stop_after < r.steps ? r.step + o->stop_after : r.steps;
+    double run_t0 = rlc_now();
+    while (s == RLC_OK && r.step < last && !stopping(&r)) {
+        double wait_s;
+        s = collect(&r, &wait_s);
+        if (s == RLC_OK && r.n_ready >= r.batch_prompts) s = train_step(&r, wait_s);
+        if (s == RLC_OK && r.save_every > 0 && r.step % r.save_every == 0) s = save(&r);
+    }
+    if (!o->quiet) fprintf(stderr, "\n");
+    if (s == RLC_OK && r.step > 0 && (r.save_every <= 0 || r.step % r.save_every != 0 || stopping(&r))) s = save(&r);
+    if (s == RLC_OK)
+        RLC_INFO("learner: %ld steps in %.1f s%s", r.step, rlc_now() - run_t0, stopping(&r) ? " (stopped)" : "");
+    // Keep the error message: teardown may log.
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", rlc_last_error());
+    teardown(&r);
+    if (s != RLC_OK) rlc_errorf(s, "%s", msg);
+    return s;
+}
