@@ -35,6 +35,8 @@ rlc_status rlc_board_create(size_t bytes, rlc_board **out) {
         rlc_board_free(b);
         return rlc_errorf(RLC_ERR_NOMEM, "weight board: 2 x %zu bytes", bytes);
     }
+    memset(b->slot[0], 0, bytes);  // touch the pages now, not in the first publish
+    memset(b->slot[1], 0, bytes);
     b->slot_version[0] = b->slot_version[1] = -1;
     pthread_rwlock_init(&b->lock[0], NULL);
     pthread_rwlock_init(&b->lock[1], NULL);
