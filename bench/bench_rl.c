@@ -97,6 +97,7 @@ static rlc_status bench_tcp(const actor_params *p) {
     RLC_TRY(rlc_transport_router_create(zctx, "tcp://127.0.0.1:0", &lim, NULL, &router));
     rx_thread r = {.zctx = zctx, .endpoint = rlc_transport_endpoint(router), .bytes = bytes};
     r.dst = rlc_malloc_aligned(bytes);
+    memset(r.dst, 0, bytes);  // a worker's back buffer is touched long before a sync
     pthread_t th;
     pthread_create(&th, NULL, receive, &r);
     const rlc_msg *m;
