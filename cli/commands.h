@@ -17,5 +17,8 @@ int cmd_reward(int argc, char **argv);  // cmd_reward.c
 int cmd_config(int argc, char **argv);  // cmd_config.c
 int cmd_sft(int argc, char **argv);     // cmd_sft.c
 int cmd_report(int argc, char **argv);  // cmd_report.c
+int cmd_data(int argc, char **argv);        // cmd_data.c
+int cmd_init_model(int argc, char **argv);  // cmd_init_model.c
+int cmd_eval(int argc, char **argv);        // cmd_eval.c
 
 #endif

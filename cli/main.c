@@ -19,6 +19,9 @@ static const cli_command commands[] = {
     {"config", "print the resolved experiment, or --doc the reference of its keys", cmd_config},
     {"sft", "supervised fine-tuning on JSONL prompt/response or chat data", cmd_sft},
     {"report", "draw a run's metrics.jsonl as report.html (SVG charts, no network needed)", cmd_report},
+    {"data", "write generated data sets: rlc data arith (the default experiment's problems)", cmd_data},
+    {"init-model", "create a small Llama model from scratch with a byte-level tokenizer", cmd_init_model},
+    {"eval", "held-out accuracy of a model: greedy pass@1, sampled pass@k", cmd_eval},
     {"version", "print the version and the build's backends", cmd_version},
     {"help", "list the commands", cmd_help},
 };

@@ -3,7 +3,8 @@
 // GRPO step, publishes, logs, evaluates and checkpoints.
 #include "rl.h"
 
-#include <math.h>    // sqrt
+#include <math.h>    // fabs
+#include <stdlib.h>  // qsort
 #include <string.h>  // strcmp
 
 #include "actor/chat.h"       // chat templates
@@ -12,6 +13,7 @@
 #include "checkpoint.h"       // ckpt_*
 #include "core/core.h"
 #include "dataset.h"          // lrn_data
+#include "eval.h"             // lrn_eval
 #include "grpo.h"             // grpo_trainer
 #include "server.h"           // lsrv
 
@@ -65,6 +67,13 @@ typedef struct {
     long resampled_this_step, filtered_this_step, skipped_prompts;
     FILE *metrics;
     long step;  // steps done (the trainer's count)
+    // held-out evaluation: prompts rendered like the training prompts
+    lrn_eval_example *eval_ex;
+    char **eval_strings;  // (2 * n_eval) owned prompt and answer texts
+    int n_eval, eval_every, eval_k, eval_max_new, eval_add_special;
+    double eval_temperature;
+    json_t *last_eval;    // the latest evaluation, added to the next metrics line
+    json_t *final_eval;   // the evaluation after the last step
 } rl_state;
 
 // ---- settings -------------------------------------------------------------------
@@ -353,6 +362,11 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
         "step_s", step_s, "weight_sync_bytes", ss->weight_bytes, "workers", (json_int_t)ss->workers_alive,
         "reissued", (json_int_t)ss->reissued);
     if (!line) return;
+    if (r->last_eval) {
+        json_object_set(line, "eval", r->last_eval);
+        json_decref(r->last_eval);
+        r->last_eval = NULL;
+    }
     char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6));
     if (text && r->metrics) {
         fprintf(r->metrics, "%s\n", text);
@@ -360,6 +374,104 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
     }
     free(text);
     json_decref(line);
+}
+
+// ---- evaluation -------------------------------------------------------------------
+
+// The reference answer of a record: a string (for GSM8K's worked answers, the
+// part after the last "####") or a number.
+static char *record_answer(const json_t *rec, const char *key) {
+    const json_t *a = json_object_get(rec, key);
+    char buf[64];
+    const char *text = json_string_value(a);
+    if (!text && json_is_number(a)) {
+        snprintf(buf, sizeof buf, "%.17g", json_number_value(a));
+        text = buf;
+    }
+    if (!text) return NULL;
+    const char *hash = NULL;
+    for (const char *p = strstr(text, "####"); p; p = strstr(p + 4, "####")) hash = p;
+    if (hash) {
+        hash += 4;
+        while (*hash == ' ') hash++;
+        return rlc_strdup(hash);
+    }
+    return rlc_strdup(text);
+}
+
+static rlc_status eval_load(rl_state *r) {
+    const char *path;
+    long long n, k, max_new, every;
+    double temp;
+    RLC_TRY(rlc_exp_get_string(r->exp, "eval.path", &path));
+    RLC_TRY(rlc_exp_get_int(r->exp, "eval.n", &n));
+    RLC_TRY(rlc_exp_get_int(r->exp, "eval.k", &k));
+    RLC_TRY(rlc_exp_get_int(r->exp, "eval.max_new_tokens", &max_new));
+    RLC_TRY(rlc_exp_get_number(r->exp, "eval.temperature", &temp));
+    RLC_TRY(rlc_exp_get_int(r->exp, "output.eval_every", &every));
+    if (!path[0]) return RLC_OK;
+    r->eval_every = (int)every;
+    r->eval_k = k > 0 ? (int)k : 1;
+    r->eval_max_new = max_new > 0 ? (int)max_new : (int)r->sampling.max_new_tokens;
+    r->eval_temperature = temp;
+    char full[4096];
+    lrn_data *d;
+    RLC_TRY(lrn_data_load_file(rlc_expand_path(path, full, sizeof full), &d));
+    size_t count = lrn_data_count(d, 0);
+    int want = n > 0 && (size_t)n < count ? (int)n : (int)count;
+    r->eval_ex = rlc_calloc((size_t)want, sizeof(lrn_eval_example));
+    r->eval_strings = rlc_calloc((size_t)want * 2, sizeof(char *));
+    rlc_status s = r->eval_ex && r->eval_strings ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "eval set");
+    r->eval_add_special = 1;
+    for (int i = 0; s == RLC_OK && i < want; i++) {
+        const json_t *rec = lrn_data_record(d, 0, (size_t)i);
+        int *ids;
+        size_t n_ids;
+        char *text;
+        s = render_prompt(r, rec, &ids, &n_ids, &text);
+        rlc_free(ids);
+        if (s != RLC_OK) {
+            s = rlc_error_wrap(s, "%s record %d", full, i + 1);
+            break;
+        }
+        char *answer = record_answer(rec, r->answer_key);
+        if (!answer) {
+            rlc_free(text);
+            s = rlc_errorf(RLC_ERR_FORMAT, "%s record %d: no answer in \"%s\" (data.answer_key)", full, i + 1, r->answer_key);
+            break;
+        }
+        r->eval_strings[2 * i] = text;
+        r->eval_strings[2 * i + 1] = answer;
+        r->eval_ex[i] = (lrn_eval_example){text, answer};
+        r->n_eval = i + 1;
+    }
+    // Chat-rendered prompts carry their special tokens already.
+    r->eval_add_special = !(r->tpl || (r->lua && r->n_eval > 0 && strstr(r->eval_ex[0].prompt, "<|")));
+    lrn_data_free(d);
+    return s;
+}
+
+static rlc_status run_eval(rl_state *r, const char *when) {
+    if (r->n_eval == 0) return RLC_OK;
+    lrn_eval_options o;
+    lrn_eval_options_default(&o);
+    o.batch = 64;
+    o.max_new_tokens = r->eval_max_new;
+    o.temperature = (float)r->eval_temperature;
+    o.n_samples = r->eval_temperature > 0 ? r->eval_k : 1;
+    o.k = r->eval_temperature > 0 ? r->eval_k : 1;
+    o.add_special = r->eval_add_special;
+    lrn_eval_result res;
+    RLC_TRY(lrn_eval(r->policy, r->tk, r->eval_ex, r->n_eval, &o, &res));
+    if (r->last_eval) json_decref(r->last_eval);
+    char key[32];
+    snprintf(key, sizeof key, "pass@%d", o.k);
+    r->last_eval = json_pack("{s:f, s:f, s:I, s:f}", "pass@1", res.pass1, "mean_len", res.mean_len, "n",
+                             (json_int_t)res.n_examples, "seconds", res.seconds);
+    if (o.k > 1) json_object_set_new(r->last_eval, key, json_real(res.pass_k));
+    RLC_INFO("eval (%s, step %ld): pass@1 %.4f on %d held-out examples%s (%.1f s)", when, r->step, res.pass1,
+             res.n_examples, o.temperature > 0 ? " (sampled)" : " (greedy)", res.seconds);
+    return RLC_OK;
 }
 
 // ---- setup ------------------------------------------------------------------------
@@ -388,6 +500,7 @@ static rlc_status setup(rl_state *r) {
     RLC_TRY(grpo_config_from_exp(r->exp, &gc));
     RLC_TRY(grpo_trainer_create(r->policy, NULL, &gc, 0, &r->trainer));
     RLC_TRY(ckpt_make_dirs(r->out_dir));
+    RLC_TRY(eval_load(r));
     return RLC_OK;
 }
 
@@ -463,9 +576,17 @@ static rlc_status collect(rl_state *r, double *wait_s) {
     return RLC_OK;
 }
 
+static int by_prompt_id(const void *a, const void *b) {
+    uint64_t x = ((const ready_group *)a)->prompt_id, y = ((const ready_group *)b)->prompt_id;
+    return (x > y) - (x < y);
+}
+
 static rlc_status train_step(rl_state *r, double wait_s) {
     double t0 = rlc_now();
     int n = r->batch_prompts;
+    // The oldest prompts first, in a fixed order: a run does not depend on
+    // which group happened to finish first.
+    qsort(r->ready, (size_t)r->n_ready, sizeof(ready_group), by_prompt_id);
     grpo_group groups[n];
     for (int i = 0; i < n; i++) groups[i] = (grpo_group){r->ready[i].trajs, r->ready[i].n};
     grpo_stats st;
@@ -500,6 +621,11 @@ static rlc_status train_step(rl_state *r, double wait_s) {
     }
     double publish_s = rlc_now() - t1;
     r->step++;
+    int final = r->step == r->steps;
+    if (r->n_eval > 0 && (final || (r->eval_every > 0 && r->step % r->eval_every == 0))) {
+        RLC_TRY(run_eval(r, final ? "after" : "during"));
+        if (final && r->last_eval) r->final_eval = json_incref(r->last_eval);
+    }
     lsrv_stats ss;
     lsrv_get_stats(r->srv, &ss);
     if (r->step % r->log_every == 0)
@@ -528,6 +654,11 @@ static void teardown(rl_state *r) {
     tok_free(r->tk);
     actor_model_free(r->policy);
     if (r->metrics) fclose(r->metrics);
+    for (int i = 0; r->eval_strings && i < 2 * r->n_eval; i++) rlc_free(r->eval_strings[i]);
+    rlc_free(r->eval_strings);
+    rlc_free(r->eval_ex);
+    if (r->last_eval) json_decref(r->last_eval);
+    if (r->final_eval) json_decref(r->final_eval);
     rlc_exp_free(r->exp);
 }
 
@@ -549,6 +680,8 @@ rlc_status rl_run(const rl_options *o) {
         if (!r.metrics) s = rlc_errorf(RLC_ERR_IO, "%s: cannot write", path);
     }
     long last = o->stop_after > 0 && r.step + o->stop_after < r.steps ? r.step + o->stop_after : r.steps;
+    if (s == RLC_OK && r.step == 0) s = run_eval(&r, "before");
+    json_t *before = r.last_eval ? json_incref(r.last_eval) : NULL;
     double run_t0 = rlc_now();
     while (s == RLC_OK && r.step < last && !stopping(&r)) {
         double wait_s;
@@ -557,6 +690,18 @@ rlc_status rl_run(const rl_options *o) {
         if (s == RLC_OK && r.save_every > 0 && r.step % r.save_every == 0) s = save(&r);
     }
     if (!o->quiet) fprintf(stderr, "\n");
+    if (s == RLC_OK && before && r.final_eval) {  // the run's summary
+        double b = json_number_value(json_object_get(before, "pass@1"));
+        double a = json_number_value(json_object_get(r.final_eval, "pass@1"));
+        fprintf(stderr, "held-out pass@1: %.4f before, %.4f after (%+.1f points)\n", b, a, 100 * (a - b));
+        json_t *sum = json_pack("{s:I, s:O, s:O}", "steps", (json_int_t)r.step, "eval_before", before, "eval_after",
+                                r.final_eval);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/summary.json", r.out_dir);
+        if (sum && json_dump_file(sum, path, JSON_INDENT(2)) != 0) RLC_WARN("learner: cannot write %s", path);
+        json_decref(sum);
+    }
+    if (before) json_decref(before);
     if (s == RLC_OK && r.step > 0 && (r.save_every <= 0 || r.step % r.save_every != 0 || stopping(&r))) s = save(&r);
     if (s == RLC_OK)
         RLC_INFO("learner: %ld steps in %.1f s%s", r.step, rlc_now() - run_t0, stopping(&r) ? " (stopped)" : "");
