@@ -73,21 +73,7 @@ void kernels_cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *
 // its transpose turns the gradient by the opposite angle.
 void kernels_cpu_rope_backward(void *ctx, float *dx, const int *pos, const float *inv_freq, int n,
                                int H, int D) {
-    int half = D / 2;
-#pragma omp parallel for if (n > 4)
-    for (int i = 0; i < n; i++) {
-        float *xi = dx + (size_t)i * H * D;
-        for (int k = 0; k < half; k++) {
-            float angle = (float)pos[i] * inv_freq[k];
-            float c = cosf(angle), s = sinf(angle);
-            for (int h = 0; h < H; h++) {
-                float *xh = xi + (size_t)h * D;
-                float a = xh[k], b = xh[k + half];
-                xh[k] = a * c + b * s;
-                xh[k + half] = b * c - a * s;
-            }
-        }
-    }
+    kernels_cpu_rope_rotate(dx, pos, inv_freq, n, H, D, -1.0f);
 }
 
 // silu(g) = g s(g) with s the logistic function; silu'(g) = s (1 + g (1 - s)).

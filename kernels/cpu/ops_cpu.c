@@ -130,15 +130,14 @@ static void cpu_rmsnorm(void *ctx, float *out, const float *x, const float *w, i
     }
 }
 
-static void cpu_rope(void *ctx, float *x, const int *pos, const float *inv_freq, int n, int H,
-                     int D) {
+void kernels_cpu_rope_rotate(float *x, const int *pos, const float *inv_freq, int n, int H, int D, float dir) {
     int half = D / 2;
 #pragma omp parallel for if (n > 4)
     for (int i = 0; i < n; i++) {
         float *xi = x + (size_t)i * H * D;
         for (int k = 0; k < half; k++) {
             float angle = (float)pos[i] * inv_freq[k];
-            float c = cosf(angle), s = sinf(angle);
+            float c = cosf(angle), s = dir * sinf(angle);
             for (int h = 0; h < H; h++) {
                 float *xh = xi + (size_t)h * D;
                 float a = xh[k], b = xh[k + half];
@@ -147,6 +146,11 @@ static void cpu_rope(void *ctx, float *x, const int *pos, const float *inv_freq,
             }
         }
     }
+}
+
+static void cpu_rope(void *ctx, float *x, const int *pos, const float *inv_freq, int n, int H,
+                     int D) {
+    kernels_cpu_rope_rotate(x, pos, inv_freq, n, H, D, 1.0f);
 }
 
 // One query head against keys [0, len) with an online softmax taken in

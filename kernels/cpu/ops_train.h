@@ -20,6 +20,9 @@ void kernels_cpu_embedding_backward(void *ctx, float *dtable, const float *dout,
 void kernels_cpu_rmsnorm_backward(void *ctx, float *dx, float *dw, const float *dout,
                                   const float *x, const float *w, int n, int C, float eps,
                                   int accumulate);
+// Rotates x (n, H, D) in place by dir * pos * inv_freq (dir 1: the forward
+// RoPE; -1: its transpose, the backward).
+void kernels_cpu_rope_rotate(float *x, const int *pos, const float *inv_freq, int n, int H, int D, float dir);
 void kernels_cpu_rope_backward(void *ctx, float *dx, const int *pos, const float *inv_freq, int n,
                                int H, int D);
 void kernels_cpu_swiglu_backward(void *ctx, float *dgate, float *dup, const float *dout,
