@@ -54,6 +54,8 @@ typedef struct {
     chat_template *tpl;
     rlc_script *lua;  // prompt script
     int lua_id;
+    rlc_script *curr;  // curriculum script (the same state as the prompt script when it is the same file)
+    int curr_id, curr_every;
     lrn_data *data;
     lsrv *srv;
     rlc_board *board;
@@ -474,6 +476,29 @@ static rlc_status run_eval(rl_state *r, const char *when) {
     return RLC_OK;
 }
 
+// ---- curriculum ---------------------------------------------------------------------
+
+// Asks curriculum(state) for the sources' weights. A script failure keeps the
+// previous weights (logged); the run goes on.
+static void apply_curriculum(rl_state *r) {
+    int n = lrn_data_sources(r->data);
+    rlc_curriculum_source src[n];
+    for (int i = 0; i < n; i++) {
+        src[i].name = lrn_data_source_name(r->data, i);
+        lrn_data_stats(r->data, i, &src[i].count, &src[i].accuracy, &src[i].mean_abs_adv, &src[i].seen, &src[i].correct);
+    }
+    rlc_curriculum_state st = {.step = r->step, .sources = src, .n_sources = n};
+    rlc_curriculum_result res = {0};
+    rlc_script_error err;
+    if (rlc_script_curriculum(r->curr, r->curr_id, &st, &res, &err) != RLC_SCRIPT_OK) {
+        RLC_WARN("learner: curriculum(state) failed at step %ld: %s; weights unchanged", r->step, err.msg);
+        return;
+    }
+    if (res.weights && lrn_data_set_weights(r->data, res.weights) != RLC_OK)
+        RLC_WARN("learner: curriculum weights refused: %s", rlc_last_error());
+    rlc_curriculum_result_clear(&res);
+}
+
 // ---- setup ------------------------------------------------------------------------
 
 static rlc_status setup(rl_state *r) {
@@ -495,6 +520,24 @@ static rlc_status setup(rl_state *r) {
     RLC_TRY(rlc_exp_get_bool(r->exp, "data.shuffle", &shuffle));
     RLC_TRY(rlc_exp_get_int(r->exp, "curriculum.window", &window));
     RLC_TRY(lrn_data_load(sources, (uint64_t)seed, shuffle, (int)window, &r->data));
+    const char *curr_path;
+    long long every;
+    RLC_TRY(rlc_exp_get_string(r->exp, "curriculum.script", &curr_path));
+    RLC_TRY(rlc_exp_get_int(r->exp, "curriculum.every", &every));
+    r->curr_every = every > 0 ? (int)every : 1;
+    if (curr_path[0]) {
+        // One Lua state for prompt() and curriculum() of the same file, so
+        // that they share its `store` (reverse.lua keeps its stage there).
+        if (r->lua && strcmp(curr_path, r->prompt_script) == 0) {
+            r->curr = r->lua;
+            r->curr_id = r->lua_id;
+        } else {
+            RLC_TRY(rlc_script_create(NULL, &r->curr));
+            RLC_TRY(rlc_script_load_file(r->curr, curr_path, &r->curr_id));
+        }
+        if (!rlc_script_defines(r->curr, r->curr_id, "curriculum"))
+            return rlc_errorf(RLC_ERR_CONFIG, "%s: curriculum.script defines no curriculum(state)", curr_path);
+    }
     grpo_config gc;
     grpo_config_default(&gc);
     RLC_TRY(grpo_config_from_exp(r->exp, &gc));
@@ -636,6 +679,7 @@ static rlc_status train_step(rl_state *r, double wait_s) {
                 st.clipfrac, wait_s, st.train_s);
     r->resampled_this_step = 0;
     r->filtered_this_step = 0;
+    if (r->curr && r->step % r->curr_every == 0) apply_curriculum(r);
     return RLC_OK;
 }
 
@@ -649,6 +693,7 @@ static void teardown(rl_state *r) {
     rlc_board_free(r->board);
     grpo_trainer_free(r->trainer);
     lrn_data_free(r->data);
+    if (r->curr != r->lua) rlc_script_free(r->curr);
     rlc_script_free(r->lua);
     chat_template_free(r->tpl);
     tok_free(r->tk);
