@@ -33,7 +33,8 @@ int main(void) {
              "%s train %s --threads 2 --quiet --set model.path=%s "
              "--set 'data.sources=[{\"name\":\"arith\",\"path\":\"%s/data/train.jsonl\"}]' "
              "--set eval.path=%s/data/heldout.jsonl --set eval.n=200 --set output.eval_every=0 "
-             "--set algorithm.steps=16 --set algorithm.batch_prompts=16 --set output.dir=%s/run > %s/train.log 2>&1",
+             "--set algorithm.steps=16 --set algorithm.batch_prompts=16 --set algorithm.group_size=8 "
+             "--set rollout.slots=128 --set output.dir=%s/run > %s/train.log 2>&1",
              bin, exp, model, dir, dir, dir, dir);
     double t0 = rlc_now();
     int rc = system(cmd);

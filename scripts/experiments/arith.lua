@@ -28,9 +28,9 @@ return {
   },
   algorithm = {
     name = "grpo",
-    steps = 40,
+    steps = 30,                 -- group 16, lr 3e-5: held-out pass@1 +6.2 at 10, +8.6 at 20, +9.4 at 30, +8.4 at 40
     batch_prompts = 16,
-    group_size = 8,
+    group_size = 16,            -- 8 gave +6.6 at 40 steps
     minibatch_prompts = 16,     -- one optimizer step per batch
     ppo_epochs = 1,
     lr = 3e-5,                  -- measured: 3e-5 +6.6 points at 40 steps; 6e-5 +5.8 at 40, +2.0 at 60;
@@ -59,7 +59,7 @@ return {
   },
   rollout = {
     workers = 1,
-    slots = 128,                -- a whole batch (16 x 8) decoded together
+    slots = 256,                -- a whole batch (16 x 16) decoded together
     threads = 2,
   },
   eval = {
