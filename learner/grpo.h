@@ -102,8 +102,7 @@ void grpo_config_default(grpo_config *c);
 // ppo_epochs, lr, lr_warmup_steps, weight_decay, adam_beta1, adam_beta2,
 // max_grad_norm, clip_low, clip_high, kl_coef, kl_estimator, entropy_coef,
 // loss_agg, norm_adv_by_std (false: Dr.GRPO), dynamic_sampling,
-// max_staleness, model.gradient_checkpointing; and, when the experiment
-// schema has them (absent: the default), algorithm.lr_schedule,
+// max_staleness, model.gradient_checkpointing, algorithm.lr_schedule,
 // min_lr_ratio, adam_eps, micro_batch_tokens, vocab_chunk, clip_ratio_c,
 // is_cap, is_mode (truncate, mask), kl_in_reward, loss_agg_norm, advantage
 // (grpo_adv_parse's names: any but its default "grpo" overrides the name's

@@ -39,28 +39,6 @@ void grpo_config_default(grpo_config *c) {
     c->accuracy_threshold = 1.0;
 }
 
-// Keys the experiment schema may not have yet: absent means the default.
-static void opt_number(const rlc_exp *e, const char *key, double *v) {
-    double x;
-    if (rlc_exp_get_number(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-static void opt_int(const rlc_exp *e, const char *key, long long *v) {
-    long long x;
-    if (rlc_exp_get_int(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-static void opt_bool(const rlc_exp *e, const char *key, int *v) {
-    int x;
-    if (rlc_exp_get_bool(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-static void opt_string(const rlc_exp *e, const char *key, const char **v) {
-    const char *x;
-    if (rlc_exp_get_string(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-
 // A parse of algorithm.<key>: on failure the message names the key.
 #define TRY_KEY(expr, key)                                                              \
     do {                                                                                \
@@ -95,20 +73,20 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     RLC_TRY(rlc_exp_get_bool(e, "algorithm.dynamic_sampling", &dyn));
     RLC_TRY(rlc_exp_get_int(e, "algorithm.max_staleness", &stale));
     RLC_TRY(rlc_exp_get_bool(e, "model.gradient_checkpointing", &recompute));
-    opt_string(e, "algorithm.lr_schedule", &sched);
-    opt_number(e, "algorithm.min_lr_ratio", &c->schedule.min_lr_ratio);
-    opt_number(e, "algorithm.adam_eps", &c->adamw.eps);
-    opt_int(e, "algorithm.micro_batch_tokens", &mbt);
-    opt_int(e, "algorithm.vocab_chunk", &chunk);
-    opt_number(e, "algorithm.clip_ratio_c", &c->loss.policy.clip_ratio_c);
-    opt_number(e, "algorithm.is_cap", &c->loss.policy.is_cap);
-    opt_bool(e, "algorithm.kl_in_reward", &c->kl_in_reward);
-    opt_string(e, "algorithm.is_mode", &is_mode);
-    opt_string(e, "algorithm.advantage", &adv);
-    opt_number(e, "algorithm.adv_eps", &c->adv_eps);
-    opt_number(e, "algorithm.loss_agg_norm", &c->loss.agg.norm);
-    opt_bool(e, "algorithm.recompute_proximal", &c->recompute_proximal);
-    opt_number(e, "algorithm.accuracy_threshold", &c->accuracy_threshold);
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.lr_schedule", &sched));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.min_lr_ratio", &c->schedule.min_lr_ratio));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.adam_eps", &c->adamw.eps));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.micro_batch_tokens", &mbt));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.vocab_chunk", &chunk));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.clip_ratio_c", &c->loss.policy.clip_ratio_c));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.is_cap", &c->loss.policy.is_cap));
+    RLC_TRY(rlc_exp_get_bool(e, "algorithm.kl_in_reward", &c->kl_in_reward));
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.is_mode", &is_mode));
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.advantage", &adv));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.adv_eps", &c->adv_eps));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.loss_agg_norm", &c->loss.agg.norm));
+    RLC_TRY(rlc_exp_get_bool(e, "algorithm.recompute_proximal", &c->recompute_proximal));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.accuracy_threshold", &c->accuracy_threshold));
 
     if (strcmp(name, "grpo") == 0) c->adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
     else if (strcmp(name, "dapo") == 0) {

@@ -38,23 +38,6 @@ void sft_config_default(sft_config *c) {
     c->save_every = 100;
 }
 
-// Keys the experiment schema may not have yet: absent means the default.
-static void opt_number(const rlc_exp *e, const char *key, double *v) {
-    double x;
-    if (rlc_exp_get_number(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-static void opt_int(const rlc_exp *e, const char *key, long long *v) {
-    long long x;
-    if (rlc_exp_get_int(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-static void opt_string(const rlc_exp *e, const char *key, const char **v) {
-    const char *x;
-    if (rlc_exp_get_string(e, key, &x) == RLC_OK) *v = x;
-    else rlc_clear_error();
-}
-
 rlc_status sft_config_from_exp(const rlc_exp *e, sft_config *c) {
     long long steps, batch, warmup, max_prompt, seed, log_every, save_every, keep = c->keep_last;
     long long mbt = c->micro_batch_tokens, chunk = c->vocab_chunk;
@@ -80,14 +63,14 @@ rlc_status sft_config_from_exp(const rlc_exp *e, sft_config *c) {
     RLC_TRY(rlc_exp_get_string(e, "output.dir", &c->out_dir));
     RLC_TRY(rlc_exp_get_int(e, "output.log_every", &log_every));
     RLC_TRY(rlc_exp_get_int(e, "output.save_every", &save_every));
-    opt_string(e, "algorithm.lr_schedule", &schedule);
-    opt_number(e, "algorithm.min_lr_ratio", &min_ratio);
-    opt_number(e, "algorithm.adam_eps", &eps);
-    opt_int(e, "algorithm.micro_batch_tokens", &mbt);
-    opt_int(e, "algorithm.vocab_chunk", &chunk);
-    opt_string(e, "data.messages_key", &c->messages_key);
-    opt_string(e, "data.chat_template", &c->chat_template);
-    opt_int(e, "output.keep_checkpoints", &keep);
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.lr_schedule", &schedule));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.min_lr_ratio", &min_ratio));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.adam_eps", &eps));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.micro_batch_tokens", &mbt));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.vocab_chunk", &chunk));
+    RLC_TRY(rlc_exp_get_string(e, "data.messages_key", &c->messages_key));
+    RLC_TRY(rlc_exp_get_string(e, "data.chat_template", &c->chat_template));
+    RLC_TRY(rlc_exp_get_int(e, "output.keep_checkpoints", &keep));
 
     const json_t *sources;
     RLC_TRY(rlc_exp_get_json(e, "data.sources", &sources));

@@ -65,8 +65,8 @@ void sft_config_default(sft_config *c);
 // data.prompt_key, data.answer_key (the response), data.max_prompt_tokens,
 // data.shuffle, data.seed, algorithm.steps, algorithm.batch_prompts (samples
 // per step), algorithm.lr, lr_warmup_steps, weight_decay, adam_beta1,
-// adam_beta2, max_grad_norm, output.dir, log_every, save_every; and, when the
-// experiment schema has them, algorithm.lr_schedule, algorithm.min_lr_ratio,
+// adam_beta2, max_grad_norm, output.dir, log_every, save_every,
+// algorithm.lr_schedule, algorithm.min_lr_ratio,
 // algorithm.adam_eps, algorithm.micro_batch_tokens, algorithm.vocab_chunk,
 // data.messages_key, data.chat_template, output.keep_checkpoints.
 // RLC_ERR_CONFIG names the key. Strings are borrowed from e.
