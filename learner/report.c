@@ -17,7 +17,7 @@
 
 // ---- HTML -----------------------------------------------------------------------
 
-static const char *page_css =
+const char *const report_page_css =
     "body{font:14px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,Helvetica,Arial,sans-serif;color:#222;"
     "background:#f7f7f5;margin:0 auto;max-width:1320px;padding:20px 28px 40px}\n"
     "h1{font-size:24px;margin:0 0 2px}h2{font-size:18px;margin:30px 0 10px;padding-bottom:4px;"
@@ -267,7 +267,7 @@ static void settings_table(svg_buf *b, const char *file, const json_t *cfg) {
     svg_buf_free(&body);
 }
 
-static const char *config_name(const json_t *cfg) {
+const char *report_config_name(const json_t *cfg) {
     static const char *keys[] = {"name", "experiment", "experiment_name", "exp_name", "run_name"};
     for (int k = 0; k < 5; k++) {
         const json_t *v = json_object_get(cfg, keys[k]);
@@ -367,7 +367,7 @@ static rlc_status write_page(page *P, const char *run_dir, json_t *const cfg[2],
     svg_buf *b = &P->b;
     const char *name = NULL;
     for (int k = 0; k < 2 && !name; k++)
-        if (cfg[k]) name = config_name(cfg[k]);
+        if (cfg[k]) name = report_config_name(cfg[k]);
     char base[256];
     if (!name) {  // the run folder's own name
         size_t l = strlen(run_dir);
@@ -380,7 +380,7 @@ static rlc_status write_page(page *P, const char *run_dir, json_t *const cfg[2],
     svg_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
     svg_buf_escape(b, name);
-    svg_buf_printf(b, " \xE2\x80\x94 rlc report</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", page_css);
+    svg_buf_printf(b, " \xE2\x80\x94 rlc report</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", report_page_css);
     svg_buf_escape(b, name);
     svg_buf_puts(b, "</h1>\n<p class=\"sub\">run <code>");
     svg_buf_escape(b, run_dir);
@@ -429,7 +429,7 @@ static rlc_status write_page(page *P, const char *run_dir, json_t *const cfg[2],
     return b->failed ? rlc_errorf(RLC_ERR_NOMEM, "out of memory writing the report") : RLC_OK;
 }
 
-static rlc_status write_file(const char *path, const svg_buf *b) {
+rlc_status report_write_atomic(const char *path, const svg_buf *b) {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return rlc_errorf(RLC_ERR_ARG, "report path too long: %s", path);
@@ -445,9 +445,7 @@ static rlc_status write_file(const char *path, const svg_buf *b) {
     return RLC_OK;
 }
 
-// Loads RUN_DIR/file when it exists; a file that is not a JSON object is
-// noted and left out.
-static void load_config(const char *run_dir, const char *file, json_t **out) {
+void report_load_config(const char *run_dir, const char *file, json_t **out) {
     char path[4096];
     *out = NULL;
     if (rlc_path_join(path, sizeof path, run_dir, file) != RLC_OK || !rlc_file_exists(path)) return;
@@ -485,10 +483,10 @@ rlc_status report_write(const char *run_dir, const char *out_path, report_summar
     if (st == RLC_OK) st = report_plan(&d, &L);
     if (st == RLC_OK) {
         P.x_label = d.x_is_step ? "step" : "line";
-        for (int k = 0; k < 2; k++) load_config(run_dir, cfg_names[k], &cfg[k]);
+        for (int k = 0; k < 2; k++) report_load_config(run_dir, cfg_names[k], &cfg[k]);
         st = write_page(&P, run_dir, cfg, cfg_names, &L, &n_charts);
     }
-    if (st == RLC_OK) st = write_file(out_path, &P.b);
+    if (st == RLC_OK) st = report_write_atomic(out_path, &P.b);
     if (st == RLC_OK && summary)
         *summary = (report_summary){.records = (long)d.n, .skipped = d.skipped, .duplicates = d.duplicates,
                                     .incomplete_last = d.incomplete_last, .first_step = d.x[0],

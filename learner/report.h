@@ -19,6 +19,11 @@
 // RUN_DIR/config.json and RUN_DIR/experiment.json, when present, give the
 // experiment's name and a table of its settings. docs/report.md lists the
 // keys.
+//
+// `rlc report --compare OUT.html RUN_DIR...` (report_compare_write) overlays
+// several runs on one page: a chart per main metric with a line per run,
+// held-out pass@1 against cumulative wall-clock seconds, every other key the
+// runs share, and a summary table (also returned as markdown).
 #ifndef RLC_LEARNER_REPORT_H
 #define RLC_LEARNER_REPORT_H
 
@@ -43,5 +48,38 @@ typedef struct report_summary {
 // report cannot be written), RLC_ERR_FORMAT (metrics.jsonl is empty or has
 // no usable line), RLC_ERR_NOMEM. On error no report file is left behind.
 rlc_status report_write(const char *run_dir, const char *out_path, report_summary *summary);
+
+#define REPORT_COMPARE_MAX_RUNS 64
+
+// What report_compare_write found; filled on success.
+typedef struct report_compare_summary {
+    int runs;      // run folders given
+    int readable;  // runs drawn; the others are named in the page, the table and on stderr
+    int charts;    // <svg> charts written
+    long bytes;    // size of the HTML file
+} report_compare_summary;
+
+// Reads run_dirs[0..n_runs) (each a folder with metrics.jsonl and, when
+// present, summary.json, config.json, experiment.json) and writes one page to
+// out_path comparing them: per main metric (held-out eval.pass@1,
+// reward_mean, accuracy, entropy, kl, response length, step_s, generation
+// and training tokens/s) a chart with one colored line per run over the
+// steps; eval.pass@1 over the cumulative sum of step_s; a chart for every
+// other key that at least two runs share; a summary table per run (name,
+// algorithm, steps, first / final / best eval pass@1, change in points, final
+// reward_mean, total and mean step_s). Runs are named after their folder.
+// A run that cannot be read (no folder, no or an empty metrics.jsonl) is not
+// an error while another can be read: it is logged as a warning, named with
+// the reason in the page and as a row of the table, and counted in
+// summary->runs - summary->readable.
+// table_md: when not NULL, receives the summary table as markdown (NUL-
+// terminated; the caller frees it with rlc_free); NULL on error. summary may
+// be NULL.
+// Errors: RLC_ERR_ARG (no run, more than REPORT_COMPARE_MAX_RUNS, no
+// out_path), RLC_ERR_FORMAT or RLC_ERR_IO (no run could be read: the message
+// names each with its reason), RLC_ERR_IO (the page cannot be written),
+// RLC_ERR_NOMEM. On error no page is left behind.
+rlc_status report_compare_write(const char *const *run_dirs, int n_runs, const char *out_path,
+                                report_compare_summary *summary, char **table_md);
 
 #endif

@@ -91,6 +91,8 @@ static int def_for(const char *norm) {
     return N_DEFS - 1;
 }
 
+int report_key_rank(const char *norm) { return def_for(norm); }
+
 static int ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
