@@ -257,11 +257,11 @@ static void runs_free(report_compare_run *runs, int n) {
 // Folder names, with the parent's when two runs would otherwise share one.
 static void label_runs(report_compare_run *runs, int n) {
     for (int i = 0; i < n; i++) folder_label(runs[i].dir, 0, runs[i].label, sizeof runs[i].label);
-    for (int i = 0; i < n; i++) {
-        int twin = 0;
-        for (int j = 0; j < n; j++) twin |= j != i && strcmp(runs[i].label, runs[j].label) == 0;
-        if (twin) folder_label(runs[i].dir, 1, runs[i].label, sizeof runs[i].label);
-    }
+    unsigned char twin[REPORT_COMPARE_MAX_RUNS] = {0};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) twin[i] |= j != i && strcmp(runs[i].label, runs[j].label) == 0;
+    for (int i = 0; i < n; i++)
+        if (twin[i]) folder_label(runs[i].dir, 1, runs[i].label, sizeof runs[i].label);
 }
 
 rlc_status report_compare_write(const char *const *run_dirs, int n_runs, const char *out_path,

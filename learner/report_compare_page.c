@@ -215,8 +215,8 @@ static rlc_status overlay(cmp_page *P, const char *title, const char *key, const
             if (c->state[i] == REPORT_FINITE) y[u] = c->v[i];
             else if (c->state[i] == REPORT_NONFINITE) bad[u] = 1;
         }
-        // markers on evaluations (present on some steps only); the hover columns give the rest
-        int sparse = A != &P->steps || (size_t)c->n_finite * 2 < run->d.n;
+        // markers on keys present on some steps only (evaluations); hover columns give the rest
+        int sparse = A != &P->steps || (size_t)(c->n_finite + c->n_nonfinite) < run->d.n;
         ser[ns++] = (svg_series){.name = run->label, .kind = SVG_SERIES_LINE, .y = y, .nonfinite = bad,
                                  .color = r, .dashed = (r / 10) % 2, .markers = sparse, .in_legend = 1};
     }
