@@ -78,8 +78,9 @@ if [ ! -f "$SFT/model.safetensors" ]; then
     "$RLC" sft scripts/experiments/arith_sft.lua --threads "$THREADS" || die "rlc sft failed"
     [ -f "$SFT/model.safetensors" ] || die "rlc sft did not write $SFT"
 fi
-[ -f "$RUN/data/train.jsonl" ] && [ -f "$RUN/data/heldout.jsonl" ] ||
+if [ ! -f "$RUN/data/train.jsonl" ] || [ ! -f "$RUN/data/heldout.jsonl" ]; then
     die "$RUN/data/train.jsonl or heldout.jsonl missing (rlc data arith --out $RUN/data --sft 20000 --train 20000 --heldout 500 --seed 1)"
+fi
 
 # ---- one run per algorithm ----------------------------------------------------
 mkdir -p "$OUT"
@@ -109,15 +110,19 @@ for name in $ALGOS; do
     if "$RLC" train "$exp" --threads "$THREADS" "${sets[@]}" 2>&1 | tee "$dir/train.log"; then
         ran+=("$dir")
     else
-        stamp "$name: rlc train failed (see $dir/train.log); its partial metrics are still compared"
         failed+=("$name")
-        [ -s "$dir/metrics.jsonl" ] && ran+=("$dir")
+        if [ -s "$dir/metrics.jsonl" ]; then
+            stamp "$name: rlc train failed (see $dir/train.log); the steps it logged are still compared"
+            ran+=("$dir")
+        else
+            stamp "$name: rlc train failed before its first step (see $dir/train.log)"
+        fi
     fi
     "$RLC" report "$dir" > /dev/null 2>&1 || true  # the run's own page, $dir/report.html
 done
 
-[ ${#skipped[@]} -gt 0 ] && stamp "skipped (no experiment file): ${skipped[*]}"
-[ ${#failed[@]} -gt 0 ] && stamp "failed: ${failed[*]}"
+if [ ${#skipped[@]} -gt 0 ]; then stamp "skipped (no experiment file): ${skipped[*]}"; fi
+if [ ${#failed[@]} -gt 0 ]; then stamp "failed: ${failed[*]}"; fi
 if [ ${#ran[@]} -eq 0 ]; then
     echo "ablation.sh: no run to compare" >&2
     exit 1
@@ -127,10 +132,10 @@ fi
 stamp "rlc report --compare $OUT/report.html ${ran[*]}"
 "$RLC" report --compare "$OUT/report.html" "${ran[@]}" > "$OUT/table.md"
 rc=$?
-[ -s "$OUT/table.md" ] && cat "$OUT/table.md"
+if [ -s "$OUT/table.md" ]; then cat "$OUT/table.md"; fi
 echo
 echo "Same SFT checkpoint ($SFT), data.seed $SEED, $STEPS steps of $BATCH prompts, evaluation every $EVAL_EVERY" \
      "steps on $RUN/data/heldout.jsonl. DAPO (dynamic sampling) and Reinforce-Ada (adaptive sampling) draw more" \
      "samples per step than they train on: compare wall s as well as steps."
 stamp "done: $OUT/report.html, $OUT/table.md"
-[ $rc -eq 0 ] && [ ${#failed[@]} -eq 0 ] || exit 3
+if [ $rc -ne 0 ] || [ ${#failed[@]} -gt 0 ]; then exit 3; fi
