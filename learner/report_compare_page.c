@@ -163,6 +163,7 @@ static void caption(svg_buf *b, const report_compare_run *runs, int n, const int
             if (c->v[i] > c->v[i_max]) i_max = i;
             i_last = i;
         }
+        if (!any) continue;
         svg_buf_puts(b, "<div>");
         swatch(b, r);
         svg_buf_puts(b, "<b>");
@@ -343,8 +344,10 @@ static rlc_status shared_charts(cmp_page *P) {
         svg_buf_printf(b, "<h2 id=\"sec-shared\">Other metrics the runs share (%d)</h2>\n<div class=\"grid\">\n", n);
         int cols[REPORT_COMPARE_MAX_RUNS];
         for (int k = 0; k < n && st == RLC_OK; k++) {
-            for (int r = 0; r < P->n_runs; r++)
+            for (int r = 0; r < P->n_runs; r++) {
                 cols[r] = P->runs[r].ok ? report_data_find(&P->runs[r].d, keys[k].name) : -1;
+                if (cols[r] >= 0 && P->runs[r].d.cols[cols[r]].n_finite == 0) cols[r] = -1;
+            }
             st = overlay(P, keys[k].name, keys[k].name, cols, &P->steps, "step", 0, NULL);
         }
         svg_buf_puts(b, "</div>\n");
