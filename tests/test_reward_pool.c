@@ -33,7 +33,7 @@ int main(void) {
         samples[i] = (rlc_sample){.completion = text[i], .answer = ans[i], .example = ex[i], .num_tokens = 20};
     }
     rlc_reward_func f = {.source = src, .name = "load", .weight = 1.0};
-    rlc_lua_limits lim = {200000, 16u << 20, 1.0};
+    rlc_lua_limits lim = {200000, 16u << 20, 30.0};  // the wall limit generous: only the instruction budget may fail a call
     rlc_reward_config cfg = {&f, 1, lim, -1.0};
     static rlc_reward_result ref[N], got[N];
     long expect_fail = 0, expect_budget = 0;
