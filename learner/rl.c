@@ -589,10 +589,14 @@ static rlc_status resume(rl_state *r) {
         json_decref(state);
         return rlc_error_wrap(cs, "resuming PPO's critic from %s", dir);
     }
-    json_t *v = json_object_get(state, "version"), *data = json_object_get(state, "data"),
+    // the policy's version is "policy_version"; "version" is the file format's (checkpoint.h): older
+    // checkpoints saved the policy's under that name, where the format's overwrote it
+    json_t *v = json_object_get(state, "policy_version");
+    if (!v) v = json_object_get(state, "version");
+    json_t *data = json_object_get(state, "data"),
            *pid = json_object_get(state, "next_prompt_id");
     rlc_status s = RLC_OK;
-    if (!json_is_integer(v)) s = rlc_errorf(RLC_ERR_FORMAT, "%s/trainer_state.json: no \"version\"", dir);
+    if (!json_is_integer(v)) s = rlc_errorf(RLC_ERR_FORMAT, "%s/trainer_state.json: no \"policy_version\"", dir);
     if (s == RLC_OK && data) s = lrn_data_restore(r->data, data);
     if (s == RLC_OK) {
         grpo_trainer_set_position(r->trainer, json_integer_value(v), step);
@@ -612,7 +616,7 @@ static rlc_status save_critic(void *ud, const char *dir) {
 }
 
 static rlc_status save(rl_state *r) {
-    json_t *state = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)grpo_trainer_version(r->trainer), "data",
+    json_t *state = json_pack("{s:I, s:o, s:I}", "policy_version", (json_int_t)grpo_trainer_version(r->trainer), "data",
                               lrn_data_state(r->data), "next_prompt_id", (json_int_t)r->next_prompt_id);
     ckpt_save_args a = {.run_dir = r->out_dir, .step = r->step, .params = actor_model_params(r->policy),
                         .config = actor_model_config(r->policy), .model_dir = r->model_path,
