@@ -17,7 +17,8 @@
 //   (f) the critic folder: names and shapes as transformers'
 //       LlamaForTokenClassification, config.json, a reload gives the same
 //       bytes, and a resumed critic (weights + AdamW moments) steps exactly as
-//       the original.
+//       the original; inside checkpoints, pruned and replaced step folders
+//       take their critic/ with them.
 #include <jansson.h>  // json_t
 #include <math.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #include "core/core.h"          // rlc_alloc_fail_after
 #include "core/json.h"          // rlc_json_load_file
 #include "kernels/kernels.h"    // kernels_set_threads
+#include "learner/checkpoint.h"  // ckpt_save
 #include "learner/critic.h"
 #include "learner/gae.h"
 #include "learner/grpo.h"
@@ -433,6 +435,12 @@ static void test_learning(void) {
 
 // ---- (f) the critic folder ---------------------------------------------------------------------
 
+static rlc_status save_critic(void *ud, const char *dir) {
+    char f[1024];
+    snprintf(f, sizeof f, "%s/critic", dir);
+    return critic_save(ud, f);
+}
+
 static void test_folder(void) {
     CHECK(system("rm -rf " WORK) == 0);
     actor_model *pol = tiny_model(5);
@@ -511,6 +519,22 @@ static void test_folder(void) {
                       memcmp(critic_head(a), critic_head(c), (size_t)(C + 1) * sizeof(float)) == 0,
                   "a resumed critic steps differently");
     }
+    // inside a checkpoint (write_extra, as the learner saves it): pruning and
+    // replacing step folders removes their critic/ too
+    optim_adamw_config oc = optim_adamw_defaults();
+    optim_adamw *po = NULL;
+    CHECK_OK(optim_adamw_create(&oc, actor_model_params(pol), &po));
+    for (long step = 1; step <= 3 && po; step++) {
+        ckpt_save_args ca = {.run_dir = WORK "/run", .step = step < 3 ? step : 2, .params = actor_model_params(pol),
+                             .config = actor_model_config(pol), .optim = po, .keep_last = 1,
+                             .write_extra = save_critic, .extra_ud = a};
+        CHECK_OK(ckpt_save(&ca, NULL, 0));
+    }
+    CHECK(!rlc_is_dir(WORK "/run/checkpoints/step-1"));
+    CHECK(rlc_file_exists(WORK "/run/checkpoints/step-2/critic/model.safetensors"));
+    CHECK(!rlc_is_dir(WORK "/run/checkpoints/step-2.old.tmp"));
+    optim_adamw_free(po);
+
     // a causal-LM folder is no critic to resume from
     CHECK(critic_load(a, "no/such/folder") != RLC_OK);
     printf("(f) critic folder: transformers names, config.json, bit-exact reload and resume\n");
