@@ -6,6 +6,17 @@
 --
 --     rlc train scripts/experiments/arith_ppo.lua --threads 2
 --
+-- Measured (one run each, --threads 1 on a shared 2-core machine): held-out
+-- greedy pass@1 0.518 -> 0.558 at step 10, 0.580 at 20, 0.606 at 30 (+8.8
+-- points; arith.lua's GRPO: +9.4 at 30). The critic's values reach the mean
+-- return by step ~12 (values_mean 0.29 vs returns_mean 0.35) and its explained
+-- variance stays small (~0.02 at step 30): on this model it is mostly a
+-- learned mean baseline. critic.lr = 5e-4 tracks faster (explained variance
+-- ~0.1 at step 25) and gave +7.8. The critic's time is about 1.2-1.5x the
+-- policy update's (one forward over the batch for the old values, then a
+-- forward and backward per minibatch): in a lightly loaded smoke run a step
+-- took 4.5-8 s (wait 1.4-2.5 s, policy 2-4.6 s, critic 2.7-5.5 s).
+--
 -- The critic doubles the learner's parameter memory (a second 820k-parameter
 -- model with its own AdamW state: ~13 MB here) and adds one forward over the
 -- batch plus a forward/backward per critic update (docs/algorithms.md,
@@ -47,6 +58,7 @@ return {
   critic = {
     path = "",                  -- start from the policy's (SFT) weights
     lr = 1e-4,                  -- ~3x the policy's: the value head starts at zero and must catch up
+                                -- (5e-4 measured too: +7.8 points, a better-fitted critic)
     lr_warmup_steps = 0,
     weight_decay = 0.01,
     max_grad_norm = 1.0,
