@@ -4,7 +4,7 @@
 #include <math.h>    // sqrt, isfinite
 #include <string.h>  // memcpy, memset, strcmp
 
-#include "actor/safetensors.h"  // safetensors_open, safetensors_write
+#include "actor/safetensors.h"  // safetensors_set_open, safetensors_open, safetensors_write
 #include "actor/weights.h"      // actor_weights_load
 #include "checkpoint.h"         // ckpt_config_json, ckpt_write_json, ckpt_*_optimizer, ckpt_make_dirs
 #include "core/core.h"          // rlc_errorf, rlc_malloc, rlc_path_join
@@ -63,17 +63,18 @@ static rlc_status copy_from_policy(critic *cr, actor_model *policy) {
     return RLC_OK;
 }
 
-// score.weight (1, C) and score.bias (1) of dir/model.safetensors into the
-// head; *found = 0 (and a zero head) when the file has neither.
+// score.weight (1, C) and score.bias (1) of the folder's safetensors (one
+// file or shards) into the head; *found = 0 (and a zero head) when it has
+// neither.
 static rlc_status load_head(critic *cr, const char *dir, int *found) {
-    char path[4096];
-    RLC_TRY(rlc_path_join(path, sizeof path, dir, "model.safetensors"));
     *found = 0;
     memset(cr->head_p.data, 0, (size_t)(cr->C + 1) * sizeof(float));
-    if (!rlc_file_exists(path)) return RLC_OK;  // a sharded causal LM: no head in it
-    safetensors_file *f;
-    RLC_TRY(safetensors_open(path, &f));
-    const safetensors_tensor *w = safetensors_find(f, "score.weight"), *b = safetensors_find(f, "score.bias");
+    safetensors_set *set;
+    RLC_TRY(safetensors_set_open(dir, &set));
+    const char *wf = NULL, *bf = NULL;
+    const safetensors_tensor *w = safetensors_set_find(set, "score.weight", &wf);
+    const safetensors_tensor *b = safetensors_set_find(set, "score.bias", &bf);
+    const char *path = safetensors_set_path(set);
     rlc_status s = RLC_OK;
     if (w || b) {
         if (!w || !b)
@@ -85,7 +86,7 @@ static rlc_status load_head(critic *cr, const char *dir, int *found) {
         if (s == RLC_OK) s = safetensors_to_f32(b, cr->head_p.data + cr->C);
         *found = s == RLC_OK;
     }
-    safetensors_close(f);
+    safetensors_set_close(set);
     return s;
 }
 

@@ -18,7 +18,8 @@
 //       LlamaForTokenClassification, config.json, a reload gives the same
 //       bytes, and a resumed critic (weights + AdamW moments) steps exactly as
 //       the original; inside checkpoints, pruned and replaced step folders
-//       take their critic/ with them.
+//       take their critic/ with them; critic.path on a causal-LM folder
+//       takes its trunk and starts a zero head.
 #include <jansson.h>  // json_t
 #include <math.h>
 #include <stdint.h>
@@ -534,6 +535,19 @@ static void test_folder(void) {
     CHECK(rlc_file_exists(WORK "/run/checkpoints/step-2/critic/model.safetensors"));
     CHECK(!rlc_is_dir(WORK "/run/checkpoints/step-2.old.tmp"));
     optim_adamw_free(po);
+    // critic.path on a causal-LM folder (the policy's checkpoint): its trunk, its lm_head ignored, a zero head
+    critic *d = NULL;
+    CHECK_OK(critic_create(pol, WORK "/run/checkpoints/step-2", &cc, &d));
+    if (d) {
+        const actor_params *pp = actor_model_params(pol), *pd = actor_model_params(critic_model(d));
+        const actor_tensor_info *e1 = actor_params_find(pp, "model.layers.0.mlp.up_proj.weight");
+        const actor_tensor_info *e2 = actor_params_find(pd, "model.layers.0.mlp.up_proj.weight");
+        CHECK(e1 && e2 && memcmp(pp->data + e1->offset, pd->data + e2->offset, e1->numel * sizeof(float)) == 0);
+        int zero = 1;
+        for (int k = 0; k <= C; k++) zero &= critic_head(d)[k] == 0;
+        CHECK(zero);
+        critic_free(d);
+    }
 
     // a causal-LM folder is no critic to resume from
     CHECK(critic_load(a, "no/such/folder") != RLC_OK);
