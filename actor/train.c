@@ -30,13 +30,16 @@ typedef struct layer_acts {
     float *up;     // (T, I) up projection
 } layer_acts;
 
+// What the last forward computed (the backward must match it).
+enum { FORWARD_NONE = 0, FORWARD_LOGPROB, FORWARD_HIDDEN };
+
 struct actor_trainer {
     actor_model *m;
     kernels_backend be;  // m's backend, with the training ops
     actor_train_options opt;
     int vc;  // vocabulary chunk in effect: min(vocab_chunk, V)
     // The last forward's batch.
-    int T, n_seqs, n_valid, have_forward;
+    int T, n_seqs, n_valid, have_forward;  // have_forward: FORWARD_*
     int *tokens;   // (T) input ids
     int *targets;  // (T) target ids, -1 = none
     int *cu;       // (T + 1) document starts
@@ -235,7 +238,7 @@ static rlc_status check_batch(const actor_trainer *t, const actor_batch *b) {
         if (b->tokens[i] < 0 || b->tokens[i] >= V)
             return rlc_errorf(RLC_ERR_ARG, "train: token %d at index %d is outside the vocabulary (%d)",
                               b->tokens[i], i, V);
-        if (b->targets[i] < -1 || b->targets[i] >= V)
+        if (b->targets && (b->targets[i] < -1 || b->targets[i] >= V))
             return rlc_errorf(RLC_ERR_ARG, "train: target %d at index %d is outside the vocabulary (%d)",
                               b->targets[i], i, V);
     }
@@ -247,7 +250,9 @@ static void load_batch(actor_trainer *t, const actor_batch *b) {
     t->T = T;
     t->n_seqs = b->n_seqs;
     memcpy(t->tokens, b->tokens, sizeof(int) * (size_t)T);
-    memcpy(t->targets, b->targets, sizeof(int) * (size_t)T);
+    if (b->targets) memcpy(t->targets, b->targets, sizeof(int) * (size_t)T);
+    else
+        for (int i = 0; i < T; i++) t->targets[i] = -1;
     memcpy(t->cu, b->cu_seqlens, sizeof(int) * (size_t)(b->n_seqs + 1));
     for (int s = 0; s < b->n_seqs; s++)
         for (int i = b->cu_seqlens[s]; i < b->cu_seqlens[s + 1]; i++) t->pos[i] = i - b->cu_seqlens[s];
@@ -294,6 +299,15 @@ static void layer_forward(actor_trainer *t, int l, const layer_acts *a, float *x
     ops->add(ctx, x_out, a->x_mid, xn, (size_t)T * C);
 }
 
+// The embedding and every layer over the loaded batch: x_final.
+static void trunk_forward(actor_trainer *t) {
+    const actor_model *m = t->m;
+    int L = m->cfg.n_layers;
+    t->be.ops->embedding(t->be.ctx, t->acts[0].x_in, m->params.embed, t->tokens, t->T, m->cfg.hidden_size);
+    for (int l = 0; l < L; l++)
+        layer_forward(t, l, &t->acts[l], l + 1 < L ? t->acts[l + 1].x_in : t->x_final);
+}
+
 rlc_status actor_train_forward(actor_trainer *t, const actor_batch *b, float *logprobs,
                                float *entropy) {
     RLC_TRY(check_batch(t, b));
@@ -302,12 +316,9 @@ rlc_status actor_train_forward(actor_trainer *t, const actor_batch *b, float *lo
     const actor_config *c = &m->cfg;
     const kernels_ops *ops = t->be.ops;
     void *ctx = t->be.ctx;
-    int T = t->T, C = c->hidden_size, L = c->n_layers, nv = t->n_valid;
+    int T = t->T, C = c->hidden_size, nv = t->n_valid;
 
-    ops->embedding(ctx, t->acts[0].x_in, m->params.embed, t->tokens, T, C);
-    for (int l = 0; l < L; l++)
-        layer_forward(t, l, &t->acts[l], l + 1 < L ? t->acts[l + 1].x_in : t->x_final);
-
+    trunk_forward(t);
     for (int r = 0; r < nv; r++)
         memcpy(t->xg_in + (size_t)r * C, t->x_final + (size_t)t->rows[r] * C, sizeof(float) * (size_t)C);
     if (nv > 0) {
@@ -321,7 +332,18 @@ rlc_status actor_train_forward(actor_trainer *t, const actor_batch *b, float *lo
         logprobs[t->rows[r]] = t->lp_v[r];
         if (entropy) entropy[t->rows[r]] = t->ent_v[r];
     }
-    t->have_forward = 1;
+    t->have_forward = FORWARD_LOGPROB;
+    return RLC_OK;
+}
+
+rlc_status actor_train_forward_hidden(actor_trainer *t, const actor_batch *b, float *hidden) {
+    RLC_TRY(check_batch(t, b));
+    load_batch(t, b);
+    const actor_config *c = &t->m->cfg;
+    trunk_forward(t);
+    t->be.ops->rmsnorm(t->be.ctx, hidden, t->x_final, t->m->params.final_norm, t->T, c->hidden_size,
+                       c->rms_eps);
+    t->have_forward = FORWARD_HIDDEN;
     return RLC_OK;
 }
 
@@ -384,9 +406,21 @@ static void layer_backward(actor_trainer *t, int l, const layer_acts *a, float *
                           eps, 1);
 }
 
+// t->dx holds dL/d(x_final): every layer in reverse, then the embedding.
+static void trunk_backward(actor_trainer *t, float *grads) {
+    const actor_model *m = t->m;
+    for (int l = m->cfg.n_layers - 1; l >= 0; l--) {
+        if (t->opt.recompute) layer_forward(t, l, &t->acts[l], NULL);
+        layer_backward(t, l, &t->acts[l], grads);
+    }
+    t->be.ops->embedding_backward(t->be.ctx, grad_of(t, grads, m->params.embed), t->dx, t->tokens, t->T,
+                                  m->cfg.hidden_size);
+}
+
 rlc_status actor_train_backward(actor_trainer *t, const float *dlogprobs, const float *dentropy,
                                 float *grads) {
-    if (!t->have_forward) return rlc_errorf(RLC_ERR_STATE, "train: backward without a forward");
+    if (t->have_forward != FORWARD_LOGPROB)
+        return rlc_errorf(RLC_ERR_STATE, "train: backward without a log-prob forward");
     const actor_model *m = t->m;
     const actor_config *c = &m->cfg;
     const kernels_ops *ops = t->be.ops;
@@ -409,11 +443,18 @@ rlc_status actor_train_backward(actor_trainer *t, const float *dlogprobs, const 
         for (int r = 0; r < nv; r++)
             memcpy(t->dx + (size_t)t->rows[r] * C, t->dxn + (size_t)r * C, sizeof(float) * (size_t)C);
     }
+    trunk_backward(t, grads);
+    return RLC_OK;
+}
 
-    for (int l = c->n_layers - 1; l >= 0; l--) {
-        if (t->opt.recompute) layer_forward(t, l, &t->acts[l], NULL);
-        layer_backward(t, l, &t->acts[l], grads);
-    }
-    ops->embedding_backward(ctx, grad_of(t, grads, m->params.embed), t->dx, t->tokens, T, C);
+rlc_status actor_train_backward_hidden(actor_trainer *t, const float *dhidden, float *grads) {
+    if (t->have_forward != FORWARD_HIDDEN)
+        return rlc_errorf(RLC_ERR_STATE, "train: hidden backward without a hidden forward");
+    const actor_model *m = t->m;
+    const actor_config *c = &m->cfg;
+    // The final norm over every row (writes dx whole); the lm_head is not involved.
+    t->be.ops->rmsnorm_backward(t->be.ctx, t->dx, grad_of(t, grads, m->params.final_norm), dhidden, t->x_final,
+                                m->params.final_norm, t->T, c->hidden_size, c->rms_eps, 0);
+    trunk_backward(t, grads);
     return RLC_OK;
 }

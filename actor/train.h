@@ -17,6 +17,7 @@ typedef struct actor_batch {
     const int *tokens;       // (T) input ids
     const int *cu_seqlens;   // (n_seqs + 1) document starts; cu_seqlens[n_seqs] == T
     const int *targets;      // (T) the id each position predicts; -1 where none
+                             // (may be NULL for actor_train_forward_hidden)
 } actor_batch;
 
 typedef struct actor_trainer actor_trainer;
@@ -40,6 +41,22 @@ rlc_status actor_train_forward(actor_trainer *t, const actor_batch *b, float *lo
 // buffer, same offsets as actor_params). RLC_ERR_STATE before any forward.
 // The parameters must not change between the forward and its backward.
 rlc_status actor_train_backward(actor_trainer *t, const float *dlogprobs, const float *dentropy, float *grads);
+
+// ---- the hidden states: a value model on the same trunk ----------------------
+
+// Forward over the batch up to the final RMSNorm: hidden (T, C) = the
+// normalised last hidden state of every position (what a Hugging Face
+// *ForTokenClassification head reads); the lm_head is not run and b->targets
+// is not read (may be NULL). Keeps what actor_train_backward_hidden needs.
+// Errors as actor_train_forward.
+rlc_status actor_train_forward_hidden(actor_trainer *t, const actor_batch *b, float *hidden);
+
+// Backward of the last actor_train_forward_hidden: dhidden (T, C) = dL/dhidden;
+// adds dL/dparam into grads (laid out like the parameters). Nothing is added
+// to the lm_head (it takes no part); with tied embeddings the embedding gets
+// its input gradient only. RLC_ERR_STATE when the last forward was not a
+// hidden forward (and actor_train_backward after a hidden forward).
+rlc_status actor_train_backward_hidden(actor_trainer *t, const float *dhidden, float *grads);
 
 // ---- additions: options and memory queries ---------------------------------
 

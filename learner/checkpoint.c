@@ -113,8 +113,9 @@ rlc_status ckpt_make_dirs(const char *path) {
     return RLC_OK;
 }
 
-// Removes a folder of plain files (a checkpoint); refuses to recurse.
-static rlc_status remove_flat_dir(const char *path) {
+// Removes a checkpoint folder: plain files and, `depth` > 0, subfolders of
+// the same kind (the critic's); deeper nesting is refused.
+static rlc_status remove_dir_depth(const char *path, int depth) {
     DIR *d = opendir(path);
     if (!d) return errno == ENOENT ? RLC_OK : rlc_errorf(RLC_ERR_IO, "%s: cannot list: %s", path, strerror(errno));
     rlc_status s = RLC_OK;
@@ -122,15 +123,20 @@ static rlc_status remove_flat_dir(const char *path) {
     char f[CKPT_PATH];
     while ((e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (rlc_path_join(f, sizeof f, path, e->d_name) != RLC_OK || unlink(f) != 0) {
-            s = rlc_errorf(RLC_ERR_IO, "%s: cannot remove %s: %s", path, e->d_name, strerror(errno));
+        if (rlc_path_join(f, sizeof f, path, e->d_name) != RLC_OK) {
+            s = rlc_errorf(RLC_ERR_IO, "%s: path too long for %s", path, e->d_name);
             break;
         }
+        if (depth > 0 && rlc_is_dir(f)) s = remove_dir_depth(f, depth - 1);
+        else if (unlink(f) != 0) s = rlc_errorf(RLC_ERR_IO, "%s: cannot remove %s: %s", path, e->d_name, strerror(errno));
+        if (s != RLC_OK) break;
     }
     closedir(d);
     if (s == RLC_OK && rmdir(path) != 0) s = rlc_errorf(RLC_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
     return s;
 }
+
+static rlc_status remove_flat_dir(const char *path) { return remove_dir_depth(path, 1); }
 
 // "step-123" -> 123; -1 for any other name (step-123.tmp included).
 static long parse_step_name(const char *name) {
@@ -159,7 +165,7 @@ static json_t *json_float(float f) {
     return json_real(strtod(buf, NULL));
 }
 
-static json_t *config_json(const actor_config *c) {
+json_t *ckpt_config_json(const actor_config *c) {
     static const char *const arch_class[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"};
     static const char *const arch_type[] = {"llama", "qwen2", "qwen3"};
     json_t *j = json_object();
@@ -202,7 +208,7 @@ static json_t *config_json(const actor_config *c) {
     return j;
 }
 
-static rlc_status write_json(const char *path, const json_t *j) {
+rlc_status ckpt_write_json(const char *path, const json_t *j) {
     const size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
     size_t n = json_dumpb(j, NULL, 0, flags);
     char *text = n ? rlc_malloc(n + 1) : NULL;
@@ -215,17 +221,18 @@ static rlc_status write_json(const char *path, const json_t *j) {
 }
 
 rlc_status ckpt_write_config(const char *path, const actor_config *cfg) {
-    json_t *j = config_json(cfg);
+    json_t *j = ckpt_config_json(cfg);
     if (!j) return rlc_errorf(RLC_ERR_NOMEM, "%s: out of memory", path);
-    rlc_status s = write_json(path, j);
+    rlc_status s = ckpt_write_json(path, j);
     json_decref(j);
     return s;
 }
 
 // ---- optimizer.safetensors ---------------------------------------------------------------
 
-static rlc_status write_optimizer(const char *path, const actor_params *p, optim_adamw *o) {
-    int n = 2 * p->n_tensors + 1;
+rlc_status ckpt_write_optimizer(const char *path, const actor_params *p, optim_adamw *o,
+                                const safetensors_entry *extra, int n_extra) {
+    int n = 2 * p->n_tensors + 1 + n_extra;
     safetensors_entry *e = rlc_calloc((size_t)n, sizeof *e);
     char(*names)[ACTOR_MAX_NAME + 16] = rlc_calloc((size_t)n, sizeof *names);
     if (!e || !names) {
@@ -246,6 +253,7 @@ static rlc_status write_optimizer(const char *path, const actor_params *p, optim
                                         .data = (k ? v : m) + t->offset};
         }
     }
+    for (int i = 0; i < n_extra; i++) e[1 + 2 * p->n_tensors + i] = extra[i];
     rlc_status s = safetensors_write(path, e, n, SAFETENSORS_DTYPE_F32);
     rlc_free(e);
     rlc_free(names);
@@ -507,13 +515,18 @@ static rlc_status write_all(const ckpt_save_args *a, const char *tmp, int *injec
 
     RLC_TRY(rlc_path_join(f, sizeof f, tmp, "optimizer.safetensors"));
     RLC_TRY(before_write(f, injected));
-    RLC_TRY(write_optimizer(f, a->params, a->optim));
+    RLC_TRY(ckpt_write_optimizer(f, a->params, a->optim, NULL, 0));
+
+    if (a->write_extra) {  // e.g. the critic's folder
+        RLC_TRY(before_write(tmp, injected));
+        RLC_TRY(a->write_extra(a->extra_ud, tmp));
+    }
 
     RLC_TRY(rlc_path_join(f, sizeof f, tmp, "trainer_state.json"));
     RLC_TRY(before_write(f, injected));
     json_t *j = state_json(a);
     if (!j) return rlc_errorf(RLC_ERR_NOMEM, "%s: out of memory", f);
-    rlc_status s = write_json(f, j);
+    rlc_status s = ckpt_write_json(f, j);
     json_decref(j);
     return s;
 }

@@ -12,6 +12,10 @@
 //   optimizer.safetensors  AdamW's moments: "<tensor name>.exp_avg" and
 //                          "<tensor name>.exp_avg_sq" per parameter tensor, and
 //                          "adamw.meta" = [format version 1, steps, skipped]
+//   critic/                PPO only (written by write_extra): the value model,
+//                          a transformers *ForTokenClassification folder
+//                          (learner/critic.h: config.json, model.safetensors,
+//                          optimizer.safetensors)
 //   trainer_state.json     {"format": "rlc-trainer-state", "version": 1,
 //                          "step": N, "optimizer": {"steps", "skipped"}, ...}
 //                          plus the trainer's own fields (data cursor, epoch,
@@ -30,6 +34,7 @@
 
 #include "actor/config.h"  // actor_config
 #include "actor/params.h"  // actor_params
+#include "actor/safetensors.h"  // safetensors_entry
 #include "core/status.h"   // rlc_status
 #include "optim.h"         // optim_adamw
 
@@ -47,6 +52,11 @@ typedef struct ckpt_save_args {
     optim_adamw *optim;            // read only
     const json_t *trainer_state;   // an object of the trainer's fields, or NULL (borrowed)
     int keep_last;                 // after the save, delete all but the newest keep_last (0: keep all)
+    // Optional: writes more into the checkpoint's temporary folder `dir`
+    // (before trainer_state.json, so an incomplete save is never the latest),
+    // e.g. the critic's subfolder. Subfolders may hold plain files only.
+    rlc_status (*write_extra)(void *ud, const char *dir);
+    void *extra_ud;
 } ckpt_save_args;
 
 // Writes the checkpoint of a->step as described above; `dir` (may be NULL)
@@ -91,10 +101,21 @@ rlc_status ckpt_make_dirs(const char *path);
 // eos/bos, torch_dtype float32) to path, fsynced.
 rlc_status ckpt_write_config(const char *path, const actor_config *cfg);
 
+// config.json's fields for cfg as ckpt_write_config writes them (a new
+// object; NULL when out of memory), for callers that add to it (the critic).
+json_t *ckpt_config_json(const actor_config *cfg);
+// Writes j to path (indented, sorted keys, exact floats), fsynced.
+rlc_status ckpt_write_json(const char *path, const json_t *j);
+// Writes optimizer.safetensors for table p and optimizer o (the layout
+// above), plus n_extra more float32 tensors (e.g. the critic head's moments;
+// may be NULL / 0). ckpt_load_optimizer ignores tensors outside p's table.
+rlc_status ckpt_write_optimizer(const char *path, const actor_params *p, optim_adamw *o,
+                                const safetensors_entry *extra, int n_extra);
+
 // Test support: the n-th file write (1-based: model.safetensors, config.json,
-// the tokenizer files, optimizer.safetensors, trainer_state.json, then the
-// final rename) of every following save fails with RLC_ERR_IO, as a crash at
-// that point would; 0 turns it off. The environment variable
+// the tokenizer files, optimizer.safetensors, write_extra when set,
+// trainer_state.json, then the final rename) of every following save fails
+// with RLC_ERR_IO, as a crash at that point would; 0 turns it off. The environment variable
 // RLC_CKPT_FAIL_AT_WRITE=n does the same for a whole process.
 void ckpt_test_fail_at_write(int n);
 

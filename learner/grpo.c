@@ -14,6 +14,7 @@ void grpo_trainer_free(grpo_trainer *t) {
     actor_train_free(t->fwd);
     actor_train_free(t->ref_fwd);
     if (t->own_ref) actor_model_free(t->ref);
+    ppo_free(t->ppo);
     optim_adamw_free(t->opt);
     batch_packer_free(t->packer);
     rlc_free_aligned(t->grads);
@@ -67,6 +68,7 @@ static rlc_status create(grpo_trainer *t, actor_model *ref) {
         RLC_TRY(actor_train_create_opts(t->ref, &to, &t->ref_fwd));
     }
     RLC_TRY(optim_adamw_create(&c->adamw, t->params, &t->opt));
+    if (c->ppo.enabled) RLC_TRY(ppo_create(t));  // the critic (learner/ppo.c)
     RLC_TRY(batch_packer_create(c->micro_batch_tokens, &t->packer));
     t->grads = rlc_malloc_aligned(t->params->numel * sizeof(float));
     float **rows[] = {&t->r_logp, &t->r_ent, &t->r_dlogp, &t->r_dent, &t->r_prox, &t->r_behav, &t->r_ref, &t->r_adv};
@@ -109,6 +111,7 @@ void grpo_trainer_set_position(grpo_trainer *t, int64_t version, long steps) {
 }
 optim_adamw *grpo_trainer_optim(grpo_trainer *t) { return t->opt; }
 actor_model *grpo_trainer_reference(grpo_trainer *t) { return t->ref; }
+critic *grpo_trainer_critic(grpo_trainer *t) { return ppo_critic(t); }
 const grpo_config *grpo_trainer_config(const grpo_trainer *t) { return &t->cfg; }
 
 // ---- the step ---------------------------------------------------------------------------
@@ -139,7 +142,8 @@ rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, in
     st.trained_trajectories = ns;
     st.train_tokens = n_resp;
 
-    if (n_resp >= (t->cfg.adv == GRPO_ADV_RPP_BASELINE ? 2 : 1)) {
+    // batch-whitened advantages (REINFORCE++-baseline, PPO's GAE) need 2 tokens
+    if (n_resp >= (t->cfg.adv == GRPO_ADV_RPP_BASELINE || t->ppo ? 2 : 1)) {
         // reference and proximal log-probs (no gradient). The proximal
         // policy is the current one; when every trajectory came from it
         // (lag 0) the worker's log-probs are its log-probs already (up to
@@ -152,9 +156,15 @@ rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, in
         double t3 = rlc_now();
         st.ref_s = t->ref ? t2 - t1 : 0;
         st.prox_s = use_prox ? t3 - t2 : 0;
-        RLC_TRY(grpo_advantages(t, ns, ng, use_prox ? t->prox : t->behav, &st));
+        if (t->ppo) {  // the critic's values, GAE, then the critic's updates (as verl: before the actor's)
+            RLC_TRY(ppo_advantages(t, ns, use_prox ? t->prox : t->behav, &st));
+            RLC_TRY(ppo_train_critic(t, ns, ng, &st));
+        } else {
+            RLC_TRY(grpo_advantages(t, ns, ng, use_prox ? t->prox : t->behav, &st));
+        }
+        double t4 = rlc_now();
         RLC_TRY(grpo_train(t, ns, ng, use_prox, &st));
-        st.train_s = rlc_now() - t3;
+        st.train_s = rlc_now() - t4;
         st.tokens_per_s = st.train_s > 0 ? (double)st.tokens / st.train_s : 0;
     } else {
         st.trained_groups = st.trained_trajectories = 0;

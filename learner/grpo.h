@@ -21,7 +21,9 @@
 //      whose numerics differ from the learner's, e.g. bf16 rollouts);
 //   5. scores (the reward, minus the KL penalty when KL is in the reward),
 //      advantages per group (GRPO, Dr.GRPO, RLOO, REINFORCE++-baseline:
-//      learner/advantage.h);
+//      learner/advantage.h); with PPO instead the critic's values, GAE
+//      advantages and returns per token, and ppo_epochs passes of critic
+//      updates over the same minibatches (learner/ppo.c);
 //   6. ppo_epochs passes, each over `minibatches` minibatches of whole
 //      groups; per minibatch: forward, loss and dL/dlogp (learner/rl_loss.h)
 //      and backward row by row, the loss normalised over the whole
@@ -42,6 +44,7 @@
 #include "core/json.h"       // json_t
 #include "core/protocol.h"   // rlc_msg_trajectory
 #include "core/status.h"     // rlc_status
+#include "critic.h"          // critic, critic_config
 #include "optim.h"           // optim_adamw_config, optim_schedule, optim_adamw
 #include "reward/reward.h"   // rlc_exp
 #include "rl_loss.h"         // rl_loss_config
@@ -59,6 +62,17 @@ typedef enum {
 // The names above <-> the kind; RLC_ERR_CONFIG lists the known names.
 rlc_status grpo_adv_parse(const char *name, grpo_adv_kind *out);
 const char *grpo_adv_name(grpo_adv_kind k);
+
+// PPO with a critic (algorithm.name = "ppo"): GAE advantages from a value
+// model trained beside the policy (learner/ppo.c, learner/critic.h,
+// learner/gae.h). docs/algorithms.md, "PPO with a critic".
+typedef struct grpo_ppo_config {
+    int enabled;              // 1: GAE + critic; the advantage estimator `adv` is not used
+    double gamma, lam;        // GAE's discount and lambda (verl's algorithm.gamma / lam: 1, 1)
+    const char *critic_path;  // a folder to start the critic from; NULL / "": the policy's weights
+                              // (borrowed: read by grpo_trainer_create only)
+    critic_config critic;     // the value model's optimizer and value clip
+} grpo_ppo_config;
 
 typedef struct grpo_config {
     optim_schedule schedule;    // lr, warm-up, decay; the schedule advances once per grpo_step
@@ -84,6 +98,7 @@ typedef struct grpo_config {
     int recompute_proximal;     // 1: recompute the proximal log-probs even when k == 0 or
                                 // every trajectory is at lag 0
     double accuracy_threshold;  // a trajectory is correct when reward >= this (see grpo_stats)
+    grpo_ppo_config ppo;        // PPO with a critic (off by default)
 } grpo_config;
 
 // lr 1e-6 constant (no warm-up, total_steps 1000), AdamW (0.9, 0.999, 1e-8,
@@ -96,8 +111,9 @@ typedef struct grpo_config {
 void grpo_config_default(grpo_config *c);
 
 // Fills c (after grpo_config_default) from an experiment: algorithm.name
-// (grpo, dapo: + dynamic sampling, rloo, reinforce++: REINFORCE++-baseline;
-// ppo is RLC_ERR_UNSUPPORTED: no critic), steps (the schedule's total),
+// (grpo, dapo: + dynamic sampling, rloo, reinforce++: REINFORCE++-baseline,
+// ppo: GAE with a critic, + algorithm.gamma, algorithm.lam and the critic.*
+// keys: grpo_ppo_config_from_exp), steps (the schedule's total),
 // batch_prompts / minibatch_prompts (minibatches = ceil of the ratio),
 // ppo_epochs, lr, lr_warmup_steps, weight_decay, adam_beta1, adam_beta2,
 // max_grad_norm, clip_low, clip_high, kl_coef, kl_estimator, entropy_coef,
@@ -109,6 +125,14 @@ void grpo_config_default(grpo_config *c);
 // estimator), adv_eps, recompute_proximal, accuracy_threshold.
 // RLC_ERR_CONFIG names the key.
 rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c);
+
+// The PPO part of c from an experiment (after the policy's fields):
+// algorithm.gamma, algorithm.lam, critic.path, critic.lr,
+// critic.lr_warmup_steps, critic.weight_decay, critic.max_grad_norm,
+// critic.cliprange_value; the critic's schedule kind, floor, total steps,
+// betas, eps, rows and recomputation follow the policy's. RLC_ERR_CONFIG
+// names the key.
+rlc_status grpo_ppo_config_from_exp(const rlc_exp *e, grpo_config *c);
 
 // RLC_OK, or RLC_ERR_CONFIG naming the first bad field.
 rlc_status grpo_config_check(const grpo_config *c);
@@ -164,6 +188,15 @@ typedef struct grpo_stats {
     double tokens_per_s;     // tokens / train_s
     double ref_s, prox_s, train_s, total_s;  // time in the reference and proximal
                                              // forwards, in training, in the whole step
+    // PPO's critic (zeros without PPO); over the response tokens of the step
+    double vf_loss;           // mean over the critic's optimizer steps of the minibatch value loss
+    double vf_clipfrac;       // share of tokens where the clipped value loss was the larger
+    double values_mean;       // mean old value V (the critic before this step's updates)
+    double returns_mean;      // mean GAE return R = A + V
+    double vf_explained_var;  // 1 - var(R - V) / var(R) with the old values
+    double critic_grad_norm;  // mean over the critic's optimizer steps, before clipping
+    double critic_lr;
+    double critic_s;          // time in the critic's forwards and updates
 } grpo_stats;
 
 typedef struct grpo_trainer grpo_trainer;
@@ -202,6 +235,7 @@ long grpo_trainer_steps(const grpo_trainer *t);  // grpo_steps that updated (the
 void grpo_trainer_set_position(grpo_trainer *t, int64_t version, long steps);
 optim_adamw *grpo_trainer_optim(grpo_trainer *t);         // borrowed, for checkpoints
 actor_model *grpo_trainer_reference(grpo_trainer *t);     // borrowed; NULL without KL
+critic *grpo_trainer_critic(grpo_trainer *t);             // borrowed; NULL without PPO
 const grpo_config *grpo_trainer_config(const grpo_trainer *t);
 
 // The stats as a new JSON object (the caller owns it; NULL when out of

@@ -37,6 +37,8 @@ void grpo_config_default(grpo_config *c) {
     c->adv = GRPO_ADV_GRPO;
     c->adv_eps = 1e-6;
     c->accuracy_threshold = 1.0;
+    c->ppo.gamma = c->ppo.lam = 1.0;
+    critic_config_default(&c->ppo.critic);
 }
 
 // A parse of algorithm.<key>: on failure the message names the key.
@@ -94,11 +96,10 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
         dyn = 1;
     } else if (strcmp(name, "rloo") == 0) c->adv = GRPO_ADV_RLOO;
     else if (strcmp(name, "reinforce++") == 0) c->adv = GRPO_ADV_RPP_BASELINE;
-    else if (strcmp(name, "ppo") == 0)
-        return rlc_errorf(RLC_ERR_UNSUPPORTED, "experiment: algorithm.name \"ppo\" needs a critic, which the GRPO "
-                          "step does not train: use grpo, dapo, rloo or reinforce++");
+    else if (strcmp(name, "ppo") == 0) c->ppo.enabled = 1;  // GAE with a critic (learner/ppo.c)
     else
-        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.name \"%s\" (grpo, dapo, rloo, reinforce++)", name);
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.name \"%s\" (grpo, dapo, ppo, rloo, reinforce++)",
+                          name);
     // algorithm.advantage other than its default "grpo" overrides the name's estimator
     if (adv && strcmp(adv, "grpo") != 0) {
         TRY_KEY(grpo_adv_parse(adv, &c->adv), "advantage");
@@ -133,6 +134,7 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     c->loss.entropy_coef = ent;
     c->dynamic_sampling = dyn;
     c->max_staleness = (int)stale;
+    RLC_TRY(grpo_ppo_config_from_exp(e, c));
     return grpo_config_check(c);
 }
 

@@ -43,6 +43,7 @@ struct grpo_trainer {
     int *goff;                  // (groups + 1) group g is samples [goff[g], goff[g+1])
     unsigned char *keep;        // (groups)
     int packed_s0, packed_s1;   // the samples the packer holds now (-1: none)
+    struct ppo_state *ppo;      // PPO's critic and its step buffers; NULL without PPO (ppo.c)
 };
 
 
@@ -68,5 +69,17 @@ rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, gr
 // The epochs of minibatch updates; use_behav: the proximal log-probs were
 // recomputed (decoupled objective), else the behaviour ones are the old ones.
 rlc_status grpo_train(grpo_trainer *t, int ns, int ng, int use_behav, grpo_stats *st);
+
+// ---- PPO with a critic (ppo.c) --------------------------------------------------
+
+// The critic (from cfg.ppo) and its row buffers. RLC_ERR_* as critic_create.
+rlc_status ppo_create(grpo_trainer *t);
+void ppo_free(struct ppo_state *p);  // NULL is fine
+critic *ppo_critic(grpo_trainer *t);
+// The old values of every sample (position layout), token rewards, GAE
+// advantages into t->adv_tok (whitened) and returns; the statistics.
+rlc_status ppo_advantages(grpo_trainer *t, int ns, const float *old, grpo_stats *st);
+// ppo_epochs passes of critic updates over the minibatches grpo_train uses.
+rlc_status ppo_train_critic(grpo_trainer *t, int ns, int ng, grpo_stats *st);
 
 #endif

@@ -20,6 +20,8 @@ json_t *grpo_stats_json(const grpo_stats *s) {
     R(is_mean); R(is_capped); R(behav_kl); R(grad_norm); R(grad_norm_max); R(lr);
     I(optimizer_steps); I(skipped_steps); I(train_tokens); I(tokens); R(tokens_per_s);
     R(ref_s); R(prox_s); R(train_s); R(total_s);
+    R(vf_loss); R(vf_clipfrac); R(values_mean); R(returns_mean); R(vf_explained_var); R(critic_grad_norm);
+    R(critic_lr); R(critic_s);
 #undef I
 #undef R
     int last = GRPO_STALE_BINS - 1;  // trailing empty bins are left out

@@ -364,6 +364,14 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
         "step_s", step_s, "weight_sync_bytes", ss->weight_bytes, "workers", (json_int_t)ss->workers_alive,
         "reissued", (json_int_t)ss->reissued);
     if (!line) return;
+    if (grpo_trainer_critic(r->trainer)) {
+        json_t *vf = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "vf_loss", st->vf_loss, "vf_clipfrac", st->vf_clipfrac,
+                               "values_mean", st->values_mean, "returns_mean", st->returns_mean, "vf_explained_var",
+                               st->vf_explained_var, "critic_grad_norm", st->critic_grad_norm);
+        if (vf) json_object_update(line, vf);
+        json_decref(vf);
+        json_object_set_new(json_object_get(line, "time"), "critic", json_real(st->critic_s));
+    }
     if (r->last_eval) {
         json_object_set(line, "eval", r->last_eval);
         json_decref(r->last_eval);
@@ -573,10 +581,22 @@ static rlc_status resume(rl_state *r) {
     }
     json_t *state = NULL;
     RLC_TRY(ckpt_load(dir, actor_model_config(r->policy), actor_model_params(r->policy), grpo_trainer_optim(r->trainer), &state));
-    json_t *v = json_object_get(state, "version"), *data = json_object_get(state, "data"),
+    critic *cr = grpo_trainer_critic(r->trainer);
+    char cdir[4096];
+    rlc_status cs = cr ? rlc_path_join(cdir, sizeof cdir, dir, "critic") : RLC_OK;
+    if (cs == RLC_OK && cr) cs = critic_load(cr, cdir);
+    if (cs != RLC_OK) {
+        json_decref(state);
+        return rlc_error_wrap(cs, "resuming PPO's critic from %s", dir);
+    }
+    // the policy's version is "policy_version"; "version" is the file format's (checkpoint.h): older
+    // checkpoints saved the policy's under that name, where the format's overwrote it
+    json_t *v = json_object_get(state, "policy_version");
+    if (!v) v = json_object_get(state, "version");
+    json_t *data = json_object_get(state, "data"),
            *pid = json_object_get(state, "next_prompt_id");
     rlc_status s = RLC_OK;
-    if (!json_is_integer(v)) s = rlc_errorf(RLC_ERR_FORMAT, "%s/trainer_state.json: no \"version\"", dir);
+    if (!json_is_integer(v)) s = rlc_errorf(RLC_ERR_FORMAT, "%s/trainer_state.json: no \"policy_version\"", dir);
     if (s == RLC_OK && data) s = lrn_data_restore(r->data, data);
     if (s == RLC_OK) {
         grpo_trainer_set_position(r->trainer, json_integer_value(v), step);
@@ -588,13 +608,22 @@ static rlc_status resume(rl_state *r) {
     return s;
 }
 
+// The critic's folder inside the checkpoint being written (PPO).
+static rlc_status save_critic(void *ud, const char *dir) {
+    char f[4096];
+    RLC_TRY(rlc_path_join(f, sizeof f, dir, "critic"));
+    return critic_save(ud, f);
+}
+
 static rlc_status save(rl_state *r) {
-    json_t *state = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)grpo_trainer_version(r->trainer), "data",
+    json_t *state = json_pack("{s:I, s:o, s:I}", "policy_version", (json_int_t)grpo_trainer_version(r->trainer), "data",
                               lrn_data_state(r->data), "next_prompt_id", (json_int_t)r->next_prompt_id);
     ckpt_save_args a = {.run_dir = r->out_dir, .step = r->step, .params = actor_model_params(r->policy),
                         .config = actor_model_config(r->policy), .model_dir = r->model_path,
                         .tokenizer_path = r->tok_path[0] ? r->tok_path : NULL,
-                        .optim = grpo_trainer_optim(r->trainer), .trainer_state = state, .keep_last = r->keep};
+                        .optim = grpo_trainer_optim(r->trainer), .trainer_state = state, .keep_last = r->keep,
+                        .write_extra = grpo_trainer_critic(r->trainer) ? save_critic : NULL,
+                        .extra_ud = grpo_trainer_critic(r->trainer)};
     char dir[4096];
     rlc_status s = ckpt_save(&a, dir, sizeof dir);
     json_decref(state);

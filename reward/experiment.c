@@ -1,5 +1,5 @@
 // experiment.c: experiment files. An experiment is a Lua file returning a
-// table of sections (model, data, algorithm, sampling, reward, curriculum,
+// table of sections (model, data, algorithm, critic, sampling, reward, curriculum,
 // output). It is checked against one table of defaults, the one below, which
 // also writes docs/config.md (rlc config --doc): unknown keys name the
 // nearest valid ones, types are checked, and "a.b=value" overrides apply last.
@@ -73,6 +73,15 @@ static const exp_field fields[] = {
     {"algorithm.dynamic_sampling", T_BOOL, "false", "DAPO: drop groups whose rewards are all equal and sample more"},
     {"algorithm.max_resample", T_INT, "0", "DAPO: replacement prompts per step at most (0: batch_prompts)"},
     {"algorithm.max_staleness", T_INT, "0", "policy versions a trajectory may lag (0: synchronous on-policy)"},
+    {"algorithm.gamma", T_NUMBER, "1.0", "discount factor of the token rewards (PPO's GAE)"},
+    {"algorithm.lam", T_NUMBER, "1.0", "PPO: GAE's lambda (1: Monte-Carlo returns minus the value baseline)"},
+
+    {"critic.path", T_STRING, "\"\"", "PPO: folder to start the value model from (a saved critic or a causal LM); empty: the policy's weights"},
+    {"critic.lr", T_NUMBER, "1e-05", "PPO: the critic's AdamW learning rate"},
+    {"critic.lr_warmup_steps", T_INT, "0", "PPO: linear warm-up steps of the critic's learning rate"},
+    {"critic.weight_decay", T_NUMBER, "0.01", "PPO: the critic's AdamW weight decay"},
+    {"critic.max_grad_norm", T_NUMBER, "1.0", "PPO: the critic's gradient clipping by global norm"},
+    {"critic.cliprange_value", T_NUMBER, "0.5", "PPO: value clipping around the old values (verl's cliprange_value)"},
 
     {"sampling.max_new_tokens", T_INT, "1024", "completion length limit (finish_reason \"length\")"},
     {"sampling.temperature", T_NUMBER, "1.0", "sampling temperature"},
@@ -179,7 +188,7 @@ static int is_section(const char *name) {
     return 0;
 }
 
-static const char *const sections[] = {"model", "data", "algorithm", "sampling", "reward", "curriculum", "output"};
+static const char *const sections[] = {"model", "data", "algorithm", "critic", "sampling", "reward", "curriculum", "output"};
 
 // An unknown section names the nearest section.
 static void nearest_section(const char *name, char *buf, size_t cap) {

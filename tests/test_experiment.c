@@ -111,7 +111,7 @@ int main(void) {
     expect_error("return { model = { xyzzy = 1 } }", NULL, 0, "exp: unknown key \"model.xyzzy\"");
     const char *bad_ov[] = {"algorithm.lrr=1e-6"};
     expect_error(NULL, bad_ov, 1,
-                 "--set algorithm.lrr=1e-6: unknown key \"algorithm.lrr\" (did you mean \"algorithm.lr\"?)");
+                 "--set algorithm.lrr=1e-6: unknown key \"algorithm.lrr\" (did you mean \"algorithm.lr\" or \"algorithm.lam\"?)");
 
     // wrong types
     expect_error("return { algorithm = { lr = 'fast' } }", NULL, 0,

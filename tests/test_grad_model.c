@@ -52,6 +52,7 @@ typedef struct {
     double inv_freq[64];    // (D/2)
     int tokens[T], targets[T], pos[T];
     double a[T], b[T];              // loss weights
+    const double *G;                // (T, C) hidden mode: L = sum G * final hidden; NULL: log-prob loss
     double logp[T], ent[T];         // outputs of the last run
     double *x, *xn, *q, *k, *v, *att, *tmp, *g, *u, *logits;  // scratch
 } ref_model;
@@ -152,6 +153,11 @@ static double ref_loss(void *ud) {
         for (int i = 0; i < T * C; i++) r->x[i] += r->tmp[i];
     }
     d_rmsnorm(r->xn, r->x, W(r, p->final_norm), T, C, eps);
+    if (r->G) {  // the value-model trunk: a fixed linear function of the normalised hidden states
+        double loss = 0;
+        for (int i = 0; i < T * C; i++) loss += r->G[i] * r->xn[i];
+        return loss;
+    }
     d_matmul(r->logits, r->xn, W(r, p->lm_head), NULL, T, C, V);
     double loss = 0;
     for (int i = 0; i < T; i++) {
@@ -229,6 +235,48 @@ static void init_weights(actor_model *m) {
     }
 }
 
+// Every tensor's gradient against central differences of ref_loss: 24
+// sampled elements (all when fewer) each. A tensor the loss does not reach
+// (the lm_head of the hidden-state loss) must get exactly zero.
+static void fd_check(const char *name, const actor_params *p, ref_model *rp, const float *grad) {
+    ref_model r = *rp;
+    double worst_all = 0;
+    const char *worst_name = "";
+    for (int ti = 0; ti < p->n_tensors; ti++) {
+        const actor_tensor_info *e = &p->tensors[ti];
+        const float *g = grad + e->offset;
+        double gmax = 0;
+        for (size_t i = 0; i < e->numel; i++) gmax = fmax(gmax, fabs(g[i]));
+        if (r.G && strcmp(e->name, "lm_head.weight") == 0) {
+            CHECK_MSG(gmax == 0, "%s: the unused lm_head got a gradient (max %.3e)", name, gmax);
+            printf("  %-40s unused: gradient exactly 0\n", e->name);
+            continue;
+        }
+        size_t n = e->numel < N_SAMPLES ? e->numel : N_SAMPLES;
+        double worst = 0, fd_w = 0;
+        size_t wi = 0;
+        for (size_t s = 0; s < n; s++) {
+            size_t i = e->numel <= N_SAMPLES ? s : (size_t)(next_u64() % e->numel);
+            double *x = r.P + e->offset + i, x0 = *x, h = FD_STEP;
+            *x = x0 + h;
+            double lp = ref_loss(&r);
+            *x = x0 - h;
+            double lm = ref_loss(&r);
+            *x = x0;
+            double fd = (lp - lm) / (2 * h);
+            double err = fabs(g[i] - fd);
+            if (err >= worst) worst = err, wi = i, fd_w = fd;
+        }
+        double rel = gmax > 0 ? worst / gmax : worst;
+        printf("  %-40s %5zu of %6zu  max|g| %.3e  max|g - fd|/max|g| %.2e (at %zu: %.6e vs %.6e)\n",
+               e->name, n, e->numel, gmax, rel, wi, g[wi], fd_w);
+        CHECK_MSG(rel < MODEL_TOL, "%s %s: %.2e", name, e->name, rel);
+        CHECK_MSG(gmax > 0, "%s %s: zero gradient", name, e->name);
+        if (rel > worst_all) worst_all = rel, worst_name = e->name;
+    }
+    printf("%s: worst tensor %s: %.2e (tolerance %.0e)\n", name, worst_name, worst_all, MODEL_TOL);
+}
+
 static void check_model(const char *name, actor_arch arch, int tied) {
     actor_config c = tiny_config(arch, tied);
     actor_model *m;
@@ -273,36 +321,7 @@ static void check_model(const char *name, actor_arch arch, int tied) {
     printf("%s: forward log-probs and entropies vs float64: worst %.2e\n", name, fw);
     CHECK_MSG(fw < FWD_TOL, "%s forward: %.2e", name, fw);
 
-    double worst_all = 0;
-    const char *worst_name = "";
-    for (int ti = 0; ti < p->n_tensors; ti++) {
-        const actor_tensor_info *e = &p->tensors[ti];
-        const float *g = grad + e->offset;
-        double gmax = 0;
-        for (size_t i = 0; i < e->numel; i++) gmax = fmax(gmax, fabs(g[i]));
-        size_t n = e->numel < N_SAMPLES ? e->numel : N_SAMPLES;
-        double worst = 0, fd_w = 0;
-        size_t wi = 0;
-        for (size_t s = 0; s < n; s++) {
-            size_t i = e->numel <= N_SAMPLES ? s : (size_t)(next_u64() % e->numel);
-            double *x = r.P + e->offset + i, x0 = *x, h = FD_STEP;
-            *x = x0 + h;
-            double lp = ref_loss(&r);
-            *x = x0 - h;
-            double lm = ref_loss(&r);
-            *x = x0;
-            double fd = (lp - lm) / (2 * h);
-            double err = fabs(g[i] - fd);
-            if (err >= worst) worst = err, wi = i, fd_w = fd;
-        }
-        double rel = gmax > 0 ? worst / gmax : worst;
-        printf("  %-40s %5zu of %6zu  max|g| %.3e  max|g - fd|/max|g| %.2e (at %zu: %.6e vs %.6e)\n",
-               e->name, n, e->numel, gmax, rel, wi, g[wi], fd_w);
-        CHECK_MSG(rel < MODEL_TOL, "%s %s: %.2e", name, e->name, rel);
-        CHECK_MSG(gmax > 0, "%s %s: zero gradient", name, e->name);
-        if (rel > worst_all) worst_all = rel, worst_name = e->name;
-    }
-    printf("%s: worst tensor %s: %.2e (tolerance %.0e)\n", name, worst_name, worst_all, MODEL_TOL);
+    fd_check(name, p, &r, grad);
 
     // A second backward adds the same gradient again.
     float *g2 = rlc_malloc(sizeof(float) * p->numel);
@@ -356,11 +375,74 @@ static void check_model(const char *name, actor_arch arch, int tied) {
     actor_model_free(m);
 }
 
+// The value-model path: actor_train_forward_hidden against the float64 final
+// hidden states, and actor_train_backward_hidden (dL/dhidden = G, a fixed
+// random (T, C) matrix: L = sum G * hidden) against central differences,
+// plus recompute giving the same bytes and the forward-kind checks.
+static void check_hidden(const char *name, actor_arch arch, int tied) {
+    actor_config c = tiny_config(arch, tied);
+    actor_model *m;
+    CHECK_OK(actor_model_create(&c, &m));
+    if (!m) return;
+    init_weights(m);
+    actor_params *p = actor_model_params(m);
+    int C = c.hidden_size, V = c.vocab_size;
+    ref_model r;
+    ref_init(&r, actor_model_config(m), p);
+    for (int i = 0; i < T; i++) r.tokens[i] = (int)(next_u64() % (uint64_t)V);
+    for (int s = 0; s < NS; s++)
+        for (int i = cu[s]; i < cu[s + 1]; i++) r.pos[i] = i - cu[s];
+    double *G = rlc_malloc(sizeof(double) * T * C);
+    float *g32 = rlc_malloc(sizeof(float) * T * C), *hid = rlc_malloc(sizeof(float) * T * C);
+    for (int i = 0; i < T * C; i++) g32[i] = (float)urand(), G[i] = g32[i];
+    r.G = G;
+    actor_batch b = {T, NS, r.tokens, cu, NULL};  // no targets: the hidden path reads none
+
+    actor_trainer *t;
+    CHECK_OK(actor_train_create(m, 16, 8, &t));
+    float *grad = rlc_calloc(p->numel, sizeof(float));
+    CHECK(actor_train_backward_hidden(t, g32, grad) == RLC_ERR_STATE);
+    CHECK_OK(actor_train_forward_hidden(t, &b, hid));
+    CHECK(actor_train_backward(t, g32, NULL, grad) == RLC_ERR_STATE);  // not a log-prob forward
+    CHECK_OK(actor_train_backward_hidden(t, g32, grad));
+    ref_loss(&r);
+    double fw = 0;
+    for (int i = 0; i < T * C; i++) fw = fmax(fw, fabs(hid[i] - r.xn[i]) / (1 + fabs(r.xn[i])));
+    printf("%s hidden: forward hidden states vs float64: worst %.2e\n", name, fw);
+    CHECK_MSG(fw < FWD_TOL, "%s hidden forward: %.2e", name, fw);
+    fd_check(name, p, &r, grad);
+
+    // recompute: the same bytes
+    actor_train_options o = {16, 8, 1};
+    actor_trainer *t2;
+    CHECK_OK(actor_train_create_opts(m, &o, &t2));
+    if (t2) {
+        float *g2 = rlc_calloc(p->numel, sizeof(float)), *h2 = rlc_malloc(sizeof(float) * T * C);
+        CHECK_OK(actor_train_forward_hidden(t2, &b, h2));
+        CHECK_OK(actor_train_backward_hidden(t2, g32, g2));
+        CHECK_MSG(memcmp(g2, grad, sizeof(float) * p->numel) == 0 && memcmp(h2, hid, sizeof(float) * T * C) == 0,
+                  "%s hidden: recompute changes the results", name);
+        rlc_free(g2);
+        rlc_free(h2);
+        actor_train_free(t2);
+    }
+    rlc_free(grad);
+    rlc_free(G);
+    rlc_free(g32);
+    rlc_free(hid);
+    actor_train_free(t);
+    ref_free(&r);
+    actor_model_free(m);
+}
+
 int main(void) {
     kernels_set_threads(2);
     check_model("llama untied", ACTOR_ARCH_LLAMA, 0);
     check_model("qwen2 bias tied", ACTOR_ARCH_QWEN2, 1);
     check_model("qwen3 qk-norm untied", ACTOR_ARCH_QWEN3, 0);
     check_model("qwen3 qk-norm tied", ACTOR_ARCH_QWEN3, 1);
+    check_hidden("llama untied", ACTOR_ARCH_LLAMA, 0);
+    check_hidden("qwen2 bias tied", ACTOR_ARCH_QWEN2, 1);
+    check_hidden("qwen3 qk-norm untied", ACTOR_ARCH_QWEN3, 0);
     return test_finish("test_grad_model");
 }

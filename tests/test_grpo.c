@@ -650,7 +650,9 @@ static void test_misc(void) {
     const char *ov3[] = {"algorithm.name=ppo"};
     CHECK_OK(rlc_exp_defaults(ov3, 1, &e));
     grpo_config_default(&c);
-    if (e) CHECK(grpo_config_from_exp(e, &c) == RLC_ERR_UNSUPPORTED);
+    if (e) CHECK_OK(grpo_config_from_exp(e, &c));  // PPO with a critic (learner/ppo.c)
+    CHECK(c.ppo.enabled && c.ppo.gamma == 1 && c.ppo.lam == 1 && c.ppo.critic.cliprange_value == 0.5 &&
+          c.ppo.critic.schedule.lr == 1e-5 && c.ppo.critic.adamw.weight_decay == 0.01);
     rlc_exp_free(e);
 }
 

@@ -62,7 +62,7 @@ int main(void) {
     // config
     snprintf(cmd, sizeof cmd, "%s config --set algorithm.lrr=1 2>&1", bin);
     CHECK(run(cmd) == 1);
-    CHECK_MSG(strstr(out, "unknown key \"algorithm.lrr\" (did you mean \"algorithm.lr\"?)"), "%s", out);
+    CHECK_MSG(strstr(out, "unknown key \"algorithm.lrr\" (did you mean \"algorithm.lr\" or \"algorithm.lam\"?)"), "%s", out);
     snprintf(cmd, sizeof cmd, "%s config --set algorithm.group_size=16 2>&1", bin);
     CHECK(run(cmd) == 0 && strstr(out, "\"group_size\": 16"));
     snprintf(cmd, sizeof cmd, "%s config --doc", bin);

@@ -64,6 +64,7 @@ typedef struct {
     long trajectories, trained, dropped_stale, filtered, reissued;
     int max_lag;  // largest staleness bin seen
     double first_reward, last_reward;
+    long last_version;  // the policy version of the last line
 } run_view;
 
 static int read_metrics(const char *dir, run_view *v) {
@@ -81,6 +82,7 @@ static int read_metrics(const char *dir, run_view *v) {
         v->dropped_stale += json_integer_value(json_object_get(j, "dropped_stale"));
         v->filtered += json_integer_value(json_object_get(j, "filtered_groups"));
         v->reissued = json_integer_value(json_object_get(j, "reissued"));
+        v->last_version = (long)json_integer_value(json_object_get(j, "version"));
         double rw = json_number_value(json_object_get(j, "reward_mean"));
         if (v->lines == 1) v->first_reward = rw;
         v->last_reward = rw;
@@ -177,6 +179,7 @@ static void interrupt_and_resume(const char *dir) {
     CHECK_MSG(rc == 0, "rlc train after SIGINT exited %d", rc);
     read_metrics(dir, &v);
     int done = v.lines;
+    long version = v.last_version;
     char ckpt[1300];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step-%d/model.safetensors", dir, done);
     CHECK_MSG(rlc_file_exists(ckpt), "no final checkpoint %s after SIGINT", ckpt);
@@ -187,6 +190,8 @@ static void interrupt_and_resume(const char *dir) {
     CHECK_MSG(rc == 0, "rlc train --resume exited %d", rc);
     read_metrics(dir, &v);
     CHECK_MSG(v.lines == done + 2, "after --resume --stop-after 2: %d lines, expected %d", v.lines, done + 2);
+    // the policy version goes on from the checkpoint's (it was once lost to the file format's "version")
+    CHECK_MSG(v.last_version > version, "after --resume: policy version %ld, before it %ld", v.last_version, version);
 }
 
 int main(void) {
