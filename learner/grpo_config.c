@@ -1,12 +1,14 @@
 // grpo_config.c: the GRPO step's configuration: defaults, the experiment's
 // algorithm.* keys, checks, and the advantage estimator's names.
+#include <limits.h>  // INT_MAX
 #include <math.h>    // isfinite
 #include <string.h>  // memset, strcmp
 
 #include "core/core.h"  // rlc_errorf, rlc_clear_error
 #include "grpo.h"
 
-static const char *const adv_names[GRPO_ADV_COUNT] = {"grpo", "drgrpo", "rloo", "reinforce++-baseline"};
+static const char *const adv_names[GRPO_ADV_COUNT] = {"grpo", "drgrpo", "rloo", "reinforce++-baseline",
+                                                       "reinforce++"};
 
 rlc_status grpo_adv_parse(const char *name, grpo_adv_kind *out) {
     for (int k = 0; name && k < GRPO_ADV_COUNT; k++)
@@ -14,7 +16,8 @@ rlc_status grpo_adv_parse(const char *name, grpo_adv_kind *out) {
             *out = (grpo_adv_kind)k;
             return RLC_OK;
         }
-    return rlc_errorf(RLC_ERR_CONFIG, "unknown advantage estimator \"%s\" (grpo, drgrpo, rloo, reinforce++-baseline)",
+    return rlc_errorf(RLC_ERR_CONFIG, "unknown advantage estimator \"%s\" (grpo, drgrpo, rloo, reinforce++, "
+                      "reinforce++-baseline)",
                       name ? name : "(null)");
 }
 
@@ -37,6 +40,9 @@ void grpo_config_default(grpo_config *c) {
     c->adv = GRPO_ADV_GRPO;
     c->adv_eps = 1e-6;
     c->accuracy_threshold = 1.0;
+    c->gamma = 1.0;
+    c->overlong_penalty = 1.0;
+    c->max_new_tokens = 1024;
 }
 
 // A parse of algorithm.<key>: on failure the message names the key.
@@ -45,6 +51,54 @@ void grpo_config_default(grpo_config *c) {
         rlc_status s_ = (expr);                                                         \
         if (s_ != RLC_OK) return rlc_error_wrap(s_, "experiment: algorithm.%s", key);   \
     } while (0)
+
+// The keys a preset of algorithm.name may set, as the experiment gives them.
+typedef struct preset_keys {
+    double clip_low, clip_high, loss_agg_norm;
+    const char *loss_agg, *policy_loss;
+    int norm_adv_by_std, dynamic_sampling;
+    long long overlong_buffer, max_new_tokens;
+} preset_keys;
+
+// algorithm.name: its estimator, and its preset's values for the keys the
+// experiment left unset (docs/algorithms.md).
+static rlc_status apply_name(const rlc_exp *e, const char *name, preset_keys *k, grpo_adv_kind *adv) {
+#define PRESET(key, field, value) \
+    do { if (!rlc_exp_is_set(e, "algorithm." key)) k->field = (value); } while (0)
+    if (strcmp(name, "dapo") == 0) {  // Yu et al. 2025: clip-higher, token-mean, dynamic sampling, overlong buffer
+        PRESET("clip_low", clip_low, 0.2);
+        PRESET("clip_high", clip_high, 0.28);
+        PRESET("loss_agg", loss_agg, "token-mean");
+        PRESET("dynamic_sampling", dynamic_sampling, 1);
+        PRESET("overlong_buffer", overlong_buffer, k->max_new_tokens / 4);
+    } else if (strcmp(name, "drgrpo") == 0) {  // Liu et al. 2025: no std, a constant normalizer
+        PRESET("norm_adv_by_std", norm_adv_by_std, 0);
+        PRESET("loss_agg", loss_agg, "seq-mean-token-sum-norm");
+        PRESET("loss_agg_norm", loss_agg_norm, (double)k->max_new_tokens);
+    } else if (strcmp(name, "gspo") == 0) {  // Zheng et al. 2025: the sequence ratio, a narrow clip
+        PRESET("policy_loss", policy_loss, "gspo");
+        PRESET("clip_low", clip_low, 3e-4);
+        PRESET("clip_high", clip_high, 4e-4);
+        PRESET("loss_agg", loss_agg, "seq-mean-token-mean");
+    }
+#undef PRESET
+    static const char *const group_names[] = {"grpo", "dapo", "drgrpo", "gspo"};
+    for (size_t i = 0; i < sizeof group_names / sizeof *group_names; i++)
+        if (strcmp(name, group_names[i]) == 0) {
+            *adv = k->norm_adv_by_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
+            return RLC_OK;
+        }
+    if (strcmp(name, "rloo") == 0) *adv = GRPO_ADV_RLOO;
+    else if (strcmp(name, "reinforce++") == 0) *adv = GRPO_ADV_RPP;
+    else if (strcmp(name, "reinforce++-baseline") == 0) *adv = GRPO_ADV_RPP_BASELINE;
+    else if (strcmp(name, "ppo") == 0)
+        return rlc_errorf(RLC_ERR_UNSUPPORTED, "experiment: algorithm.name \"ppo\" needs a critic, which the GRPO "
+                          "step does not train: use grpo, dapo, drgrpo, gspo, rloo or reinforce++");
+    else
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.name \"%s\" (grpo, dapo, drgrpo, gspo, rloo, "
+                          "reinforce++, reinforce++-baseline)", name);
+    return RLC_OK;
+}
 
 rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     const char *name, *kl, *agg, *sched = optim_schedule_name(c->schedule.kind), *adv = NULL,
@@ -87,18 +141,23 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     RLC_TRY(rlc_exp_get_number(e, "algorithm.loss_agg_norm", &c->loss.agg.norm));
     RLC_TRY(rlc_exp_get_bool(e, "algorithm.recompute_proximal", &c->recompute_proximal));
     RLC_TRY(rlc_exp_get_number(e, "algorithm.accuracy_threshold", &c->accuracy_threshold));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.gamma", &c->gamma));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.overlong_penalty", &c->overlong_penalty));
 
-    if (strcmp(name, "grpo") == 0) c->adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
-    else if (strcmp(name, "dapo") == 0) {
-        c->adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
-        dyn = 1;
-    } else if (strcmp(name, "rloo") == 0) c->adv = GRPO_ADV_RLOO;
-    else if (strcmp(name, "reinforce++") == 0) c->adv = GRPO_ADV_RPP_BASELINE;
-    else if (strcmp(name, "ppo") == 0)
-        return rlc_errorf(RLC_ERR_UNSUPPORTED, "experiment: algorithm.name \"ppo\" needs a critic, which the GRPO "
-                          "step does not train: use grpo, dapo, rloo or reinforce++");
-    else
-        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.name \"%s\" (grpo, dapo, rloo, reinforce++)", name);
+    preset_keys k = {.clip_low = lo, .clip_high = hi, .loss_agg_norm = c->loss.agg.norm, .loss_agg = agg,
+                     .norm_adv_by_std = norm_std, .dynamic_sampling = dyn};
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.policy_loss", &k.policy_loss));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.overlong_buffer", &k.overlong_buffer));
+    RLC_TRY(rlc_exp_get_int(e, "sampling.max_new_tokens", &k.max_new_tokens));
+    RLC_TRY(apply_name(e, name, &k, &c->adv));
+    lo = k.clip_low, hi = k.clip_high, agg = k.loss_agg, norm_std = k.norm_adv_by_std, dyn = k.dynamic_sampling;
+    c->loss.agg.norm = k.loss_agg_norm;
+    TRY_KEY(rl_policy_kind_parse(k.policy_loss, &c->loss.policy.kind), "policy_loss");
+    if (k.overlong_buffer < 0 || k.overlong_buffer > INT_MAX || k.max_new_tokens < 0 || k.max_new_tokens > INT_MAX)
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.overlong_buffer %lld / sampling.max_new_tokens "
+                          "%lld out of range", k.overlong_buffer, k.max_new_tokens);
+    c->overlong_buffer = (int)k.overlong_buffer;
+    c->max_new_tokens = (int)k.max_new_tokens;
     // algorithm.advantage other than its default "grpo" overrides the name's estimator
     if (adv && strcmp(adv, "grpo") != 0) {
         TRY_KEY(grpo_adv_parse(adv, &c->adv), "advantage");
@@ -168,5 +227,12 @@ rlc_status grpo_config_check(const grpo_config *c) {
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: max_staleness %d must be >= 0", c->max_staleness);
     if (!isfinite(c->accuracy_threshold))
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: accuracy_threshold %g", c->accuracy_threshold);
+    if (!(c->gamma >= 0 && c->gamma <= 1)) return rlc_errorf(RLC_ERR_CONFIG, "GRPO: gamma %g must be in [0, 1]", c->gamma);
+    if (p->kind < 0 || p->kind >= RL_POLICY_COUNT)
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO: policy loss kind %d", (int)p->kind);
+    if (c->overlong_buffer < 0 || (c->overlong_buffer > 0 && c->overlong_buffer > c->max_new_tokens) ||
+        !(c->overlong_penalty >= 0 && isfinite(c->overlong_penalty)))
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO: overlong_buffer %d must be in [0, max_new_tokens = %d] and "
+                          "overlong_penalty %g >= 0", c->overlong_buffer, c->max_new_tokens, c->overlong_penalty);
     return RLC_OK;
 }

@@ -37,7 +37,7 @@ static const exp_field fields[] = {
     {"data.shuffle", T_BOOL, "true", "shuffle each source once per epoch"},
     {"data.seed", T_INT, "42", "seed of shuffling and sampling"},
 
-    {"algorithm.name", T_STRING, "\"grpo\"", "grpo, dapo, ppo, rloo or reinforce++"},
+    {"algorithm.name", T_STRING, "\"grpo\"", "grpo, dapo, drgrpo, gspo, rloo, reinforce++, reinforce++-baseline or ppo; a preset sets only the keys the file leaves unset (docs/algorithms.md)"},
     {"algorithm.steps", T_INT, "1000", "policy updates to run"},
     {"algorithm.batch_prompts", T_INT, "32", "prompts per step (each sampled group_size times)"},
     {"algorithm.group_size", T_INT, "8", "completions per prompt (GRPO's G, verl's rollout.n)"},
@@ -58,7 +58,11 @@ static const exp_field fields[] = {
     {"algorithm.clip_high", T_NUMBER, "0.28", "PPO ratio clip above 1 (DAPO's clip-higher epsilon_high)"},
     {"algorithm.clip_ratio_c", T_NUMBER, "3.0", "dual clip: bound of the loss for negative advantages (0: off)"},
     {"algorithm.is_cap", T_NUMBER, "5.0", "decoupled PPO: cap C of the importance weight pi_prox / pi_behaviour"},
-    {"algorithm.advantage", T_STRING, "\"grpo\"", "grpo, rloo or reinforce++-baseline"},
+    {"algorithm.advantage", T_STRING, "\"grpo\"", "grpo, drgrpo, rloo, reinforce++ or reinforce++-baseline (other than grpo: overrides the name's estimator)"},
+    {"algorithm.gamma", T_NUMBER, "1.0", "REINFORCE++: discount of the per-token returns, in [0, 1]"},
+    {"algorithm.policy_loss", T_STRING, "\"vanilla\"", "vanilla (per-token ratio) or gspo (sequence-level ratio, GSPO)"},
+    {"algorithm.overlong_buffer", T_INT, "0", "DAPO soft overlong penalty: the last L_c tokens before sampling.max_new_tokens (0: off; the dapo preset uses max_new_tokens / 4)"},
+    {"algorithm.overlong_penalty", T_NUMBER, "1.0", "DAPO soft overlong penalty factor: the reward drops linearly to -factor at max_new_tokens"},
     {"algorithm.adv_eps", T_NUMBER, "1e-06", "GRPO: eps in (r - mean) / (std + eps)"},
     {"algorithm.recompute_proximal", T_BOOL, "false", "recompute the old log-probs on the learner even when all data is current"},
     {"algorithm.accuracy_threshold", T_NUMBER, "1.0", "a sample counts as correct when its reward reaches this (or its \"correct\" component is >= 0.5)"},
@@ -118,6 +122,7 @@ static const char *const type_articles[] = {"a number", "an integer", "a boolean
 
 struct rlc_exp {
     json_t *root;  // {section: {key: value}}
+    json_t *set;   // {"section.key": true} for each key the file or an override gave
 };
 
 // ---- nearest keys ----------------------------------------------------------
@@ -289,7 +294,7 @@ static rlc_status check_items(const char *what, const char *key, const json_t *l
     return RLC_OK;
 }
 
-static rlc_status check_and_set(json_t *root, const char *what, const char *key, json_t *v) {
+static rlc_status check_and_set(json_t *root, json_t *set, const char *what, const char *key, json_t *v) {
     const exp_field *f = find_field(key);
     if (!f) return unknown_key(what, key);
     if (!type_ok(f->type, v))
@@ -297,6 +302,7 @@ static rlc_status check_and_set(json_t *root, const char *what, const char *key,
                           type_articles[f->type], json_type_name(v));
     if (json_is_array(v)) RLC_TRY(check_items(what, key, v));
     set_value(root, f, json_incref(v));
+    json_object_set_new(set, f->key, json_true());
     return RLC_OK;
 }
 
@@ -314,7 +320,7 @@ static json_t *defaults_json(void) {
 }
 
 // Merges the file's table (section -> key -> value) into root.
-static rlc_status merge_file(json_t *root, const json_t *file, const char *what) {
+static rlc_status merge_file(json_t *root, json_t *set, const json_t *file, const char *what) {
     if (!json_is_object(file)) return rlc_errorf(RLC_ERR_CONFIG, "%s: must return a table of sections", what);
     const char *sec;
     json_t *body;
@@ -328,14 +334,14 @@ static rlc_status merge_file(json_t *root, const json_t *file, const char *what)
         json_object_foreach(body, k, v) {
             char key[160];
             snprintf(key, sizeof key, "%s.%s", sec, k);
-            RLC_TRY(check_and_set(root, what, key, v));
+            RLC_TRY(check_and_set(root, set, what, key, v));
         }
     }
     return RLC_OK;
 }
 
 // "a.b=value": the value is read by the key's type.
-static rlc_status apply_override(json_t *root, const char *ov) {
+static rlc_status apply_override(json_t *root, json_t *set, const char *ov) {
     char what[256];
     snprintf(what, sizeof what, "--set %s", ov);
     const char *eq = strchr(ov, '=');
@@ -379,30 +385,30 @@ static rlc_status apply_override(json_t *root, const char *ov) {
         }
     }
     set_value(root, f, v);
+    json_object_set_new(set, f->key, json_true());
     return RLC_OK;
 }
 
-static rlc_status finish(json_t *root, const char *const *ov, int n_ov, rlc_exp **out) {
-    for (int i = 0; i < n_ov; i++) {
-        rlc_status st = apply_override(root, ov[i]);
-        if (st != RLC_OK) {
-            json_decref(root);
-            return st;
-        }
-    }
-    rlc_exp *e = rlc_calloc(1, sizeof *e);
-    if (!e) {
+// Applies the overrides and wraps root and set (both taken, freed on error).
+static rlc_status finish(json_t *root, json_t *set, const char *const *ov, int n_ov, rlc_exp **out) {
+    rlc_status st = root && set ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+    for (int i = 0; st == RLC_OK && i < n_ov; i++) st = apply_override(root, set, ov[i]);
+    rlc_exp *e = st == RLC_OK ? rlc_calloc(1, sizeof *e) : NULL;
+    if (st == RLC_OK && !e) st = rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+    if (st != RLC_OK) {
         json_decref(root);
-        return rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+        json_decref(set);
+        return st;
     }
     e->root = root;
+    e->set = set;
     *out = e;
     return RLC_OK;
 }
 
 rlc_status rlc_exp_defaults(const char *const *overrides, int n_overrides, rlc_exp **out) {
     *out = NULL;
-    return finish(defaults_json(), overrides, n_overrides, out);
+    return finish(defaults_json(), json_object(), overrides, n_overrides, out);
 }
 
 rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_overrides, rlc_exp **out) {
@@ -416,23 +422,29 @@ rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_ov
     rlc_script_free(s);
     if (st != RLC_OK) return rlc_error_wrap(st == RLC_ERR_LUA ? RLC_ERR_CONFIG : st, "experiment");
     const char *base = strrchr(path, '/');
-    json_t *root = defaults_json();
-    st = merge_file(root, file, base ? base + 1 : path);
+    json_t *root = defaults_json(), *set = json_object();
+    st = set ? merge_file(root, set, file, base ? base + 1 : path) : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     json_decref(file);
     if (st != RLC_OK) {
         json_decref(root);
+        json_decref(set);
         return st;
     }
-    return finish(root, overrides, n_overrides, out);
+    return finish(root, set, overrides, n_overrides, out);
 }
 
 void rlc_exp_free(rlc_exp *e) {
     if (!e) return;
     json_decref(e->root);
+    json_decref(e->set);
     rlc_free(e);
 }
 
 const json_t *rlc_exp_json(const rlc_exp *e) { return e->root; }
+
+int rlc_exp_is_set(const rlc_exp *e, const char *key) {
+    return e && key && json_object_get(e->set, key) != NULL;
+}
 
 static rlc_status get(const rlc_exp *e, const char *key, field_type t, const json_t **v) {
     const exp_field *f = find_field(key);

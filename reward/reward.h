@@ -266,6 +266,10 @@ rlc_status rlc_exp_get_string(const rlc_exp *e, const char *key, const char **ou
 rlc_status rlc_exp_get_json(const rlc_exp *e, const char *key, const json_t **out);
 // The whole experiment as JSON (borrowed).
 const json_t *rlc_exp_json(const rlc_exp *e);
+// 1 when the file or an override gave `key` ("algorithm.clip_low") a value,
+// even its default; 0 when it is left at the default (or unknown). Presets
+// (algorithm.name = "dapo", ...) set only the keys that are not set.
+int rlc_exp_is_set(const rlc_exp *e, const char *key);
 
 // The reward section as an rlc_reward_config: funcs[0..max) receives the
 // entries of reward.funcs (strings borrowed from e), cfg the limits and the
