@@ -71,7 +71,7 @@ int main(void) {
         "local n = 16\n"
         "return {\n"
         "  model = { path = 'models/qwen' },\n"
-        "  algorithm = { lr = 2e-6, group_size = n, clip_high = 0.2 },\n"
+        "  algorithm = { lr = 2e-6, group_size = n, clip_high = 0.2, ppo_epochs = 1 },\n"
         "  data = { sources = { {name = 'gsm8k', path = 'gsm8k.jsonl', weight = 1} } },\n"
         "  reward = { funcs = { {script = 'scripts/rewards/gsm8k.lua', weight = 1.0} }, threads = 4.0 },\n"
         "}\n";
@@ -97,6 +97,13 @@ int main(void) {
                      "scripts/rewards/gsm8k.lua") == 0);
         CHECK_OK(rlc_exp_get_json(e, "sampling.stop", &j));
         CHECK(json_array_size(j) == 1);
+        // set by the file (ppo_epochs even to its default value 1) or by an override;
+        // left at the default
+        CHECK(rlc_exp_is_set(e, "algorithm.clip_high") && rlc_exp_is_set(e, "algorithm.ppo_epochs") &&
+              rlc_exp_is_set(e, "algorithm.lr") && rlc_exp_is_set(e, "data.shuffle") &&
+              rlc_exp_is_set(e, "model.path") && rlc_exp_is_set(e, "sampling.stop"));
+        CHECK(!rlc_exp_is_set(e, "algorithm.clip_low") && !rlc_exp_is_set(e, "algorithm.name") &&
+              !rlc_exp_is_set(e, "algorithm.nope") && !rlc_exp_is_set(e, NULL));
         CHECK_OK(rlc_exp_get_number(e, "algorithm.clip_low", &d));  // untouched default
         CHECK(d == 0.2);
     }
