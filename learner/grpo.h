@@ -103,10 +103,10 @@ typedef struct grpo_config {
 void grpo_config_default(grpo_config *c);
 
 // Fills c (after grpo_config_default) from an experiment: algorithm.name
-// (grpo; rloo; reinforce++ (per-token REINFORCE++); reinforce++-baseline;
-// and the presets dapo, drgrpo, gspo, which set their keys only where the
-// experiment left them unset (rlc_exp_is_set; docs/algorithms.md lists
-// them); ppo is RLC_ERR_UNSUPPORTED: no critic), steps (the schedule's total),
+// (grpo, dapo, drgrpo, gspo: the group estimator; rloo; reinforce++: the
+// per-token REINFORCE++; reinforce++-baseline; ppo is RLC_ERR_UNSUPPORTED:
+// no critic. The presets dapo, drgrpo and gspo were applied to the
+// experiment's unset keys when it was loaded: reward.h), steps (the schedule's total),
 // batch_prompts / minibatch_prompts (minibatches = ceil of the ratio),
 // ppo_epochs, lr, lr_warmup_steps, weight_decay, adam_beta1, adam_beta2,
 // max_grad_norm, clip_low, clip_high, kl_coef, kl_estimator, entropy_coef,

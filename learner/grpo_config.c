@@ -52,40 +52,13 @@ void grpo_config_default(grpo_config *c) {
         if (s_ != RLC_OK) return rlc_error_wrap(s_, "experiment: algorithm.%s", key);   \
     } while (0)
 
-// The keys a preset of algorithm.name may set, as the experiment gives them.
-typedef struct preset_keys {
-    double clip_low, clip_high, loss_agg_norm;
-    const char *loss_agg, *policy_loss;
-    int norm_adv_by_std, dynamic_sampling;
-    long long overlong_buffer, max_new_tokens;
-} preset_keys;
-
-// algorithm.name: its estimator, and its preset's values for the keys the
-// experiment left unset (docs/algorithms.md).
-static rlc_status apply_name(const rlc_exp *e, const char *name, preset_keys *k, grpo_adv_kind *adv) {
-#define PRESET(key, field, value) \
-    do { if (!rlc_exp_is_set(e, "algorithm." key)) k->field = (value); } while (0)
-    if (strcmp(name, "dapo") == 0) {  // Yu et al. 2025: clip-higher, token-mean, dynamic sampling, overlong buffer
-        PRESET("clip_low", clip_low, 0.2);
-        PRESET("clip_high", clip_high, 0.28);
-        PRESET("loss_agg", loss_agg, "token-mean");
-        PRESET("dynamic_sampling", dynamic_sampling, 1);
-        PRESET("overlong_buffer", overlong_buffer, k->max_new_tokens / 4);
-    } else if (strcmp(name, "drgrpo") == 0) {  // Liu et al. 2025: no std, a constant normalizer
-        PRESET("norm_adv_by_std", norm_adv_by_std, 0);
-        PRESET("loss_agg", loss_agg, "seq-mean-token-sum-norm");
-        PRESET("loss_agg_norm", loss_agg_norm, (double)k->max_new_tokens);
-    } else if (strcmp(name, "gspo") == 0) {  // Zheng et al. 2025: the sequence ratio, a narrow clip
-        PRESET("policy_loss", policy_loss, "gspo");
-        PRESET("clip_low", clip_low, 3e-4);
-        PRESET("clip_high", clip_high, 4e-4);
-        PRESET("loss_agg", loss_agg, "seq-mean-token-mean");
-    }
-#undef PRESET
+// algorithm.name -> the advantage estimator (the presets dapo, drgrpo, gspo
+// were applied to the experiment's keys when it was loaded).
+static rlc_status name_estimator(const char *name, int norm_std, grpo_adv_kind *adv) {
     static const char *const group_names[] = {"grpo", "dapo", "drgrpo", "gspo"};
     for (size_t i = 0; i < sizeof group_names / sizeof *group_names; i++)
         if (strcmp(name, group_names[i]) == 0) {
-            *adv = k->norm_adv_by_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
+            *adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
             return RLC_OK;
         }
     if (strcmp(name, "rloo") == 0) *adv = GRPO_ADV_RLOO;
@@ -144,20 +117,18 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     RLC_TRY(rlc_exp_get_number(e, "algorithm.gamma", &c->gamma));
     RLC_TRY(rlc_exp_get_number(e, "algorithm.overlong_penalty", &c->overlong_penalty));
 
-    preset_keys k = {.clip_low = lo, .clip_high = hi, .loss_agg_norm = c->loss.agg.norm, .loss_agg = agg,
-                     .norm_adv_by_std = norm_std, .dynamic_sampling = dyn};
-    RLC_TRY(rlc_exp_get_string(e, "algorithm.policy_loss", &k.policy_loss));
-    RLC_TRY(rlc_exp_get_int(e, "algorithm.overlong_buffer", &k.overlong_buffer));
-    RLC_TRY(rlc_exp_get_int(e, "sampling.max_new_tokens", &k.max_new_tokens));
-    RLC_TRY(apply_name(e, name, &k, &c->adv));
-    lo = k.clip_low, hi = k.clip_high, agg = k.loss_agg, norm_std = k.norm_adv_by_std, dyn = k.dynamic_sampling;
-    c->loss.agg.norm = k.loss_agg_norm;
-    TRY_KEY(rl_policy_kind_parse(k.policy_loss, &c->loss.policy.kind), "policy_loss");
-    if (k.overlong_buffer < 0 || k.overlong_buffer > INT_MAX || k.max_new_tokens < 0 || k.max_new_tokens > INT_MAX)
+    const char *policy;
+    long long buf, max_new;
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.policy_loss", &policy));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.overlong_buffer", &buf));
+    RLC_TRY(rlc_exp_get_int(e, "sampling.max_new_tokens", &max_new));
+    TRY_KEY(rl_policy_kind_parse(policy, &c->loss.policy.kind), "policy_loss");
+    if (buf < 0 || buf > INT_MAX || max_new < 0 || max_new > INT_MAX)
         return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.overlong_buffer %lld / sampling.max_new_tokens "
-                          "%lld out of range", k.overlong_buffer, k.max_new_tokens);
-    c->overlong_buffer = (int)k.overlong_buffer;
-    c->max_new_tokens = (int)k.max_new_tokens;
+                          "%lld out of range", buf, max_new);
+    c->overlong_buffer = (int)buf;
+    c->max_new_tokens = (int)max_new;
+    RLC_TRY(name_estimator(name, norm_std, &c->adv));
     // algorithm.advantage other than its default "grpo" overrides the name's estimator
     if (adv && strcmp(adv, "grpo") != 0) {
         TRY_KEY(grpo_adv_parse(adv, &c->adv), "advantage");

@@ -2,7 +2,9 @@
 // table of sections (model, data, algorithm, sampling, reward, curriculum,
 // output). It is checked against one table of defaults, the one below, which
 // also writes docs/config.md (rlc config --doc): unknown keys name the
-// nearest valid ones, types are checked, and "a.b=value" overrides apply last.
+// nearest valid ones, types are checked, "a.b=value" overrides apply next,
+// and last an algorithm preset (algorithm.name = dapo, drgrpo, gspo) fills
+// the keys that neither set.
 #include <errno.h>   // errno
 #include <stdio.h>   // snprintf
 #include <stdlib.h>  // strtod, strtoll
@@ -389,10 +391,51 @@ static rlc_status apply_override(json_t *root, json_t *set, const char *ov) {
     return RLC_OK;
 }
 
-// Applies the overrides and wraps root and set (both taken, freed on error).
+// ---- algorithm presets ----------------------------------------------------------
+
+// algorithm.name = "dapo", "drgrpo" or "gspo" gives these keys these values
+// where neither the file nor an override set them (docs/algorithms.md).
+// "max_new_tokens" and "max_new_tokens/4" are derived from sampling.max_new_tokens.
+typedef struct preset {
+    const char *name, *key, *value;  // value as JSON text
+} preset;
+
+static const preset presets[] = {
+    {"dapo", "algorithm.clip_low", "0.2"},
+    {"dapo", "algorithm.clip_high", "0.28"},
+    {"dapo", "algorithm.loss_agg", "\"token-mean\""},
+    {"dapo", "algorithm.dynamic_sampling", "true"},
+    {"dapo", "algorithm.overlong_buffer", "max_new_tokens/4"},
+    {"drgrpo", "algorithm.norm_adv_by_std", "false"},
+    {"drgrpo", "algorithm.loss_agg", "\"seq-mean-token-sum-norm\""},
+    {"drgrpo", "algorithm.loss_agg_norm", "max_new_tokens"},
+    {"gspo", "algorithm.policy_loss", "\"gspo\""},
+    {"gspo", "algorithm.clip_low", "0.0003"},
+    {"gspo", "algorithm.clip_high", "0.0004"},
+    {"gspo", "algorithm.loss_agg", "\"seq-mean-token-mean\""},
+};
+
+static rlc_status apply_presets(json_t *root, const json_t *set) {
+    const char *name = json_string_value(json_object_get(json_object_get(root, "algorithm"), "name"));
+    json_int_t L = json_integer_value(json_object_get(json_object_get(root, "sampling"), "max_new_tokens"));
+    for (size_t i = 0; name && i < sizeof presets / sizeof presets[0]; i++) {
+        const preset *p = &presets[i];
+        if (strcmp(p->name, name) != 0 || json_object_get(set, p->key)) continue;
+        json_t *v = !strcmp(p->value, "max_new_tokens/4") ? json_integer(L / 4)
+                    : !strcmp(p->value, "max_new_tokens") ? json_real((double)L)
+                                                           : json_loads(p->value, JSON_DECODE_ANY, NULL);
+        if (!v) return rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+        set_value(root, find_field(p->key), v);
+    }
+    return RLC_OK;
+}
+
+// Applies the overrides and the presets, and wraps root and set (both taken,
+// freed on error).
 static rlc_status finish(json_t *root, json_t *set, const char *const *ov, int n_ov, rlc_exp **out) {
     rlc_status st = root && set ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     for (int i = 0; st == RLC_OK && i < n_ov; i++) st = apply_override(root, set, ov[i]);
+    if (st == RLC_OK) st = apply_presets(root, set);
     rlc_exp *e = st == RLC_OK ? rlc_calloc(1, sizeof *e) : NULL;
     if (st == RLC_OK && !e) st = rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     if (st != RLC_OK) {
