@@ -1,7 +1,8 @@
 // grpo_data.c: the data side of a GRPO step: the staleness filter and its
 // histogram, DAPO's group filter, the samples (tokens, masks, behaviour
-// log-probs in the position layout), the no-grad forwards, and scores and
-// advantages. The step buffers grow here, to the largest step seen.
+// log-probs in the position layout), the no-grad forwards, and scores (with
+// DAPO's overlong penalty) and advantages (per group, or per token for
+// REINFORCE++). The step buffers grow here, to the largest step seen.
 #include <limits.h>  // INT_MAX
 #include <math.h>    // isfinite, fabs, sqrt
 #include <string.h>  // memcpy, memset, strcmp

@@ -1,4 +1,4 @@
-// rl_loss.c: the policy (PPO / decoupled PPO), KL and entropy losses with
+// rl_loss.c: the policy (PPO / decoupled PPO / GSPO), KL and entropy losses with
 // their per-token gradients, and loss aggregation. Inputs float, arithmetic
 // double (see rl_loss.h).
 //

@@ -1,6 +1,6 @@
 // rl_loss.h: the learner's per-token RL losses and their gradients: the PPO
-// clipped surrogate (clip-higher, dual clip) with the decoupled objective for
-// off-policy data (AReaL), KL to a frozen reference (k1, k2, k3/low_var_kl,
+// clipped surrogate (clip-higher, dual clip) or GSPO's sequence-level ratio,
+// with the decoupled objective for off-policy data (AReaL), KL to a frozen reference (k1, k2, k3/low_var_kl,
 // abs) in the loss or in the reward, the entropy bonus, and the loss
 // aggregation modes (token-mean, seq-mean-token-mean, seq-mean-token-sum,
 // seq-mean-token-sum-norm). The formulas are verl's core_algos.py; the
