@@ -364,6 +364,10 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
         "step_s", step_s, "weight_sync_bytes", ss->weight_bytes, "workers", (json_int_t)ss->workers_alive,
         "reissued", (json_int_t)ss->reissued);
     if (!line) return;
+    // the algorithms' own (0 when off): DAPO's overlong penalty, GSPO's sequence ratio
+    json_object_set_new(line, "overlong_mean", json_real(st->overlong_mean));
+    json_object_set_new(line, "overlong_frac", json_real(st->overlong_frac));
+    json_object_set_new(line, "seq_ratio", json_real(st->seq_ratio));
     if (r->last_eval) {
         json_object_set(line, "eval", r->last_eval);
         json_decref(r->last_eval);
