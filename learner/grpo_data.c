@@ -7,7 +7,7 @@
 #include <math.h>    // isfinite, fabs, sqrt
 #include <string.h>  // memcpy, memset, strcmp
 
-#include "advantage.h"  // adv_grpo, adv_rloo, adv_rpp_baseline, adv_rpp_tokens, adv_overlong_penalty, adv_dapo_keep, adv_summarize
+#include "advantage.h"  // adv_grpo, adv_rloo, adv_rpp_*, adv_overlong_penalty, adv_dapo_keep, adv_summarize
 #include "core/core.h"  // rlc_errorf, rlc_realloc
 #include "grpo_internal.h"
 

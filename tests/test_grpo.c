@@ -573,8 +573,10 @@ static void test_reinforce_pp(void) {
     c.schedule.lr = 1e-3;
     c.micro_batch_tokens = 64;
     c.adv = GRPO_ADV_RPP;
-    for (int pass = 0; pass < 2; pass++) {
-        c.gamma = pass == 0 ? 1.0 : 0.5;
+    for (int pass = 0; pass < 3; pass++) {  // gamma 1, gamma 0.5, gamma 1 with the KL in the reward
+        c.gamma = pass == 1 ? 0.5 : 1.0;
+        c.loss.kl_coef = pass == 2 ? 0.1 : 0;
+        c.kl_in_reward = pass == 2;
         grpo_trainer *t = NULL;
         CHECK_OK(grpo_trainer_create(m, NULL, &c, 0, &t));
         if (!t) break;
@@ -606,8 +608,10 @@ static void test_reinforce_pp(void) {
                   "REINFORCE++ gamma %g: token mean %.3g, unbiased var %.8f, updated %d", c.gamma, mean, var, st.updated);
         if (pass == 0) CHECK_MSG(worst < 1e-5, "REINFORCE++ gamma 1: worst |A - (r - mu) / sd| %.3g", worst);
         if (pass == 1) CHECK_MSG(rising, "REINFORCE++ gamma 0.5: a rewarded completion's advantages do not rise");
-        printf("(f) REINFORCE++ gamma %.1f: %.0f tokens, advantage mean %.1e, unbiased var %.7f%s\n", c.gamma, N, mean,
-               var, pass == 0 ? ", each token (r - mu) / sd" : ", rising toward a rewarded completion's end");
+        if (pass == 2) CHECK(grpo_trainer_reference(t) != NULL && fabs(st.kl) < 1e-4);  // ref == policy: kl ~ 0
+        printf("(f) REINFORCE++ gamma %.1f%s: %.0f tokens, advantage mean %.1e, unbiased var %.7f%s\n", c.gamma,
+               pass == 2 ? " (KL in the reward)" : "", N, mean, var,
+               pass == 0 ? ", each token (r - mu) / sd" : pass == 1 ? ", rising toward a rewarded completion's end" : "");
         grpo_trainer_free(t);
         actor_model_free(m);
         m = tiny_model(71);  // the same start for the second pass
