@@ -198,7 +198,8 @@ rlc_status grpo_config_check(const grpo_config *c) {
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: max_staleness %d must be >= 0", c->max_staleness);
     if (!isfinite(c->accuracy_threshold))
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: accuracy_threshold %g", c->accuracy_threshold);
-    if (!(c->gamma >= 0 && c->gamma <= 1)) return rlc_errorf(RLC_ERR_CONFIG, "GRPO: gamma %g must be in [0, 1]", c->gamma);
+    if (!(c->gamma >= 0 && c->gamma <= 1))
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO: gamma %g must be in [0, 1]", c->gamma);
     if (p->kind < 0 || p->kind >= RL_POLICY_COUNT)
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: policy loss kind %d", (int)p->kind);
     if (c->overlong_buffer < 0 || (c->overlong_buffer > 0 && c->overlong_buffer > c->max_new_tokens) ||

@@ -466,7 +466,8 @@ rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_ov
     if (st != RLC_OK) return rlc_error_wrap(st == RLC_ERR_LUA ? RLC_ERR_CONFIG : st, "experiment");
     const char *base = strrchr(path, '/');
     json_t *root = defaults_json(), *set = json_object();
-    st = set ? merge_file(root, set, file, base ? base + 1 : path) : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+    st = set ? merge_file(root, set, file, base ? base + 1 : path)
+             : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     json_decref(file);
     if (st != RLC_OK) {
         json_decref(root);
