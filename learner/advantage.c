@@ -1,5 +1,6 @@
 // advantage.c: GRPO / Dr.GRPO, RLOO and REINFORCE++-baseline advantages over
-// contiguous groups of samples, and DAPO's all-equal group filter.
+// contiguous groups of samples, and DAPO's all-equal group filter; the
+// per-token REINFORCE++ returns and DAPO's overlong penalty.
 //
 // Group means are computed relative to the group's first score,
 // mean = r_0 + mean(r_i - r_0), so that a group of identical scores has
@@ -121,6 +122,66 @@ rlc_status adv_rpp_baseline(const double *scores, const int *lengths, int nseq, 
     double inv = 1.0 / sqrt(var + 1e-8);
     for (int i = 0; i < nseq; i++) adv[i] = (adv[i] - mu) * inv;
     return RLC_OK;
+}
+
+// One backward scan of every sequence's discounted returns (verl's loop:
+// G = r_t + gamma G; returns[t] = G; G *= mask[t]). pass 0 sums G - ref over
+// the unmasked tokens (ref: the first unmasked return met), pass 1 sums
+// (G - mu)^2, pass 2 writes the whitened advantages (0 on masked tokens).
+typedef struct rpp_pass {
+    double ref, mu, inv, s1, s2;
+    long n;
+} rpp_pass;
+
+static void rpp_scan(const rl_seqs *s, const float *r, double gamma, int pass, rpp_pass *p, float *adv) {
+    for (int i = 0; i < s->nseq; i++) {
+        double G = 0;
+        for (int t = s->offsets[i + 1] - 1; t >= s->offsets[i]; t--) {
+            G = (double)r[t] + gamma * G;
+            int in = !s->mask || s->mask[t];
+            if (pass == 0 && in) {
+                if (p->n == 0) p->ref = G;
+                p->s1 += G - p->ref;
+                p->n++;
+            } else if (pass == 1 && in) {
+                p->s2 += (G - p->mu) * (G - p->mu);
+            } else if (pass == 2) {
+                adv[t] = in ? (float)((G - p->mu) * p->inv) : 0.0f;
+            }
+            if (!in) G = 0;
+        }
+    }
+}
+
+rlc_status adv_rpp_tokens(const rl_seqs *s, const float *token_rewards, double gamma, float *adv) {
+    RLC_TRY(rl_seqs_check(s));
+    int T = rl_seqs_tokens(s);
+    if (T > 0 && (!token_rewards || !adv))
+        return rlc_errorf(RLC_ERR_ARG, "adv_rpp_tokens: %s is NULL", token_rewards ? "adv" : "token_rewards");
+    if (T > 0 && (const void *)token_rewards == (const void *)adv)
+        return rlc_errorf(RLC_ERR_ARG, "adv_rpp_tokens: adv aliases token_rewards");
+    if (!(gamma >= 0 && gamma <= 1)) return rlc_errorf(RLC_ERR_ARG, "adv_rpp_tokens: gamma %g outside [0, 1]", gamma);
+    for (int t = 0; t < T; t++)
+        if (!isfinite(token_rewards[t]))
+            return rlc_errorf(RLC_ERR_ARG, "adv_rpp_tokens: token_rewards[%d] = %g is not finite", t,
+                              (double)token_rewards[t]);
+    rpp_pass p = {0, 0, 0, 0, 0, 0};
+    rpp_scan(s, token_rewards, gamma, 0, &p, adv);
+    if (p.n < 2)
+        return rlc_errorf(RLC_ERR_ARG, "adv_rpp_tokens: %ld response tokens; whitening needs at least 2", p.n);
+    p.mu = p.ref + p.s1 / (double)p.n;
+    rpp_scan(s, token_rewards, gamma, 1, &p, adv);
+    double var = p.s2 / (double)(p.n - 1);  // masked_var, unbiased
+    p.inv = 1.0 / sqrt(var + 1e-8);
+    rpp_scan(s, token_rewards, gamma, 2, &p, adv);
+    return RLC_OK;
+}
+
+double adv_overlong_penalty(long length, long max_len, long buffer, double factor) {
+    if (buffer <= 0) return 0.0;
+    double exceed = (double)length - (double)(max_len - buffer);
+    double p = -exceed / (double)buffer * factor;
+    return p < 0 ? p : 0.0;
 }
 
 rlc_status adv_dapo_keep(const double *scores, int nseq, const int *groups, int ngroups,

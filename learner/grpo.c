@@ -142,8 +142,9 @@ rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, in
     st.trained_trajectories = ns;
     st.train_tokens = n_resp;
 
-    // batch-whitened advantages (REINFORCE++-baseline, PPO's GAE) need 2 tokens
-    if (n_resp >= (t->cfg.adv == GRPO_ADV_RPP_BASELINE || t->ppo ? 2 : 1)) {
+    // batch-whitened advantages (REINFORCE++, REINFORCE++-baseline, PPO's GAE) need 2 tokens
+    int whitened = t->cfg.adv == GRPO_ADV_RPP_BASELINE || t->cfg.adv == GRPO_ADV_RPP || t->ppo;
+    if (n_resp >= (whitened ? 2 : 1)) {
         // reference and proximal log-probs (no gradient). The proximal
         // policy is the current one; when every trajectory came from it
         // (lag 0) the worker's log-probs are its log-probs already (up to

@@ -19,11 +19,13 @@
 //      rounding (the KV-cached decoder and the packed trainer sum in
 //      different orders). recompute_proximal forces the recompute (a worker
 //      whose numerics differ from the learner's, e.g. bf16 rollouts);
-//   5. scores (the reward, minus the KL penalty when KL is in the reward),
-//      advantages per group (GRPO, Dr.GRPO, RLOO, REINFORCE++-baseline:
-//      learner/advantage.h); with PPO instead the critic's values, GAE
-//      advantages and returns per token, and ppo_epochs passes of critic
-//      updates over the same minibatches (learner/ppo.c);
+//   5. scores (the reward, plus DAPO's overlong penalty when on, minus the
+//      KL penalty when KL is in the reward), advantages per group (GRPO,
+//      Dr.GRPO, RLOO, REINFORCE++-baseline) or per token (REINFORCE++:
+//      discounted returns whitened over the batch) (learner/advantage.h);
+//      with PPO instead the critic's values, GAE advantages and returns per
+//      token, and ppo_epochs passes of critic updates over the same
+//      minibatches (learner/ppo.c);
 //   6. ppo_epochs passes, each over `minibatches` minibatches of whole
 //      groups; per minibatch: forward, loss and dL/dlogp (learner/rl_loss.h)
 //      and backward row by row, the loss normalised over the whole
@@ -56,6 +58,8 @@ typedef enum {
     GRPO_ADV_DRGRPO,        // r - mean per group (Dr.GRPO: no std)        ("drgrpo")
     GRPO_ADV_RLOO,          // r - mean of the others                      ("rloo")
     GRPO_ADV_RPP_BASELINE,  // r - mean, whitened over the batch's tokens  ("reinforce++-baseline")
+    GRPO_ADV_RPP,           // REINFORCE++: per-token discounted returns, whitened over
+                            // the batch's tokens (no group baseline)  ("reinforce++")
     GRPO_ADV_COUNT
 } grpo_adv_kind;
 
@@ -99,21 +103,27 @@ typedef struct grpo_config {
                                 // every trajectory is at lag 0
     double accuracy_threshold;  // a trajectory is correct when reward >= this (see grpo_stats)
     grpo_ppo_config ppo;        // PPO with a critic (off by default)
+    double gamma;               // REINFORCE++: discount of the per-token returns, in [0, 1]
+    int overlong_buffer;        // DAPO soft overlong penalty: L_c tokens (0: off)
+    double overlong_penalty;    // its factor: reward += min(0, -(L - (L_max - L_c)) / L_c * factor)
+    int max_new_tokens;         // L_max: sampling.max_new_tokens
 } grpo_config;
 
 // lr 1e-6 constant (no warm-up, total_steps 1000), AdamW (0.9, 0.999, 1e-8,
 // weight decay 0, max_grad_norm 1), micro_batch_tokens 2048, vocab_chunk
 // 4096, 1 epoch, 1 minibatch, clip 0.2 / 0.28, dual clip and IS cap as
-// rl_policy_defaults (3, 5, truncate), token-mean, KL off (k3), entropy 0,
-// GRPO with eps 1e-6, no
-// dynamic sampling, max_staleness 0, accuracy threshold 1.0: the experiment
-// defaults (docs/config.md).
+// rl_policy_defaults (3, 5, truncate), vanilla policy loss, token-mean, KL
+// off (k3), entropy 0, GRPO with eps 1e-6, no dynamic sampling,
+// max_staleness 0, accuracy threshold 1.0, gamma 1, no overlong penalty
+// (factor 1, max_new_tokens 1024): the experiment defaults (docs/config.md).
 void grpo_config_default(grpo_config *c);
 
 // Fills c (after grpo_config_default) from an experiment: algorithm.name
-// (grpo, dapo: + dynamic sampling, rloo, reinforce++: REINFORCE++-baseline,
-// ppo: GAE with a critic, + algorithm.gamma, algorithm.lam and the critic.*
-// keys: grpo_ppo_config_from_exp), steps (the schedule's total),
+// (grpo, dapo, drgrpo, gspo: the group estimator; rloo; reinforce++: the
+// per-token REINFORCE++; reinforce++-baseline; ppo: GAE with a critic, +
+// algorithm.gamma, algorithm.lam and the critic.* keys:
+// grpo_ppo_config_from_exp. The presets dapo, drgrpo and gspo were applied
+// to the experiment's unset keys when it was loaded: reward.h), steps (the schedule's total),
 // batch_prompts / minibatch_prompts (minibatches = ceil of the ratio),
 // ppo_epochs, lr, lr_warmup_steps, weight_decay, adam_beta1, adam_beta2,
 // max_grad_norm, clip_low, clip_high, kl_coef, kl_estimator, entropy_coef,
@@ -122,7 +132,9 @@ void grpo_config_default(grpo_config *c);
 // min_lr_ratio, adam_eps, micro_batch_tokens, vocab_chunk, clip_ratio_c,
 // is_cap, is_mode (truncate, mask), kl_in_reward, loss_agg_norm, advantage
 // (grpo_adv_parse's names: any but its default "grpo" overrides the name's
-// estimator), adv_eps, recompute_proximal, accuracy_threshold.
+// estimator), adv_eps, recompute_proximal, accuracy_threshold, gamma,
+// policy_loss (vanilla, gspo), overlong_buffer, overlong_penalty, and
+// sampling.max_new_tokens.
 // RLC_ERR_CONFIG names the key.
 rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c);
 
@@ -166,8 +178,11 @@ typedef struct grpo_stats {
                                      // else reward >= accuracy_threshold
     double resp_len_mean;            // completion tokens, as received
     long resp_len_max;
-    // advantages (per trained trajectory)
+    // advantages (per trained trajectory; REINFORCE++: the mean over its tokens)
     double adv_mean, adv_std, adv_absmax;
+    double overlong_mean;    // DAPO overlong penalty added to the reward, mean per trained trajectory
+    double overlong_frac;    // share of trained trajectories it penalised
+    double seq_ratio;        // GSPO: mean sequence ratio s_i over every training forward (0: vanilla)
     // training: token-weighted means over every forward of every epoch and minibatch
     double loss;             // mean over the optimizer steps of the minibatch loss
     double pg_loss;          // its policy part

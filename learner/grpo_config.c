@@ -1,12 +1,14 @@
 // grpo_config.c: the GRPO step's configuration: defaults, the experiment's
 // algorithm.* keys, checks, and the advantage estimator's names.
+#include <limits.h>  // INT_MAX
 #include <math.h>    // isfinite
 #include <string.h>  // memset, strcmp
 
 #include "core/core.h"  // rlc_errorf, rlc_clear_error
 #include "grpo.h"
 
-static const char *const adv_names[GRPO_ADV_COUNT] = {"grpo", "drgrpo", "rloo", "reinforce++-baseline"};
+static const char *const adv_names[GRPO_ADV_COUNT] = {"grpo", "drgrpo", "rloo", "reinforce++-baseline",
+                                                       "reinforce++"};
 
 rlc_status grpo_adv_parse(const char *name, grpo_adv_kind *out) {
     for (int k = 0; name && k < GRPO_ADV_COUNT; k++)
@@ -14,7 +16,8 @@ rlc_status grpo_adv_parse(const char *name, grpo_adv_kind *out) {
             *out = (grpo_adv_kind)k;
             return RLC_OK;
         }
-    return rlc_errorf(RLC_ERR_CONFIG, "unknown advantage estimator \"%s\" (grpo, drgrpo, rloo, reinforce++-baseline)",
+    return rlc_errorf(RLC_ERR_CONFIG, "unknown advantage estimator \"%s\" (grpo, drgrpo, rloo, reinforce++, "
+                      "reinforce++-baseline)",
                       name ? name : "(null)");
 }
 
@@ -39,6 +42,9 @@ void grpo_config_default(grpo_config *c) {
     c->accuracy_threshold = 1.0;
     c->ppo.gamma = c->ppo.lam = 1.0;
     critic_config_default(&c->ppo.critic);
+    c->gamma = 1.0;
+    c->overlong_penalty = 1.0;
+    c->max_new_tokens = 1024;
 }
 
 // A parse of algorithm.<key>: on failure the message names the key.
@@ -47,6 +53,25 @@ void grpo_config_default(grpo_config *c) {
         rlc_status s_ = (expr);                                                         \
         if (s_ != RLC_OK) return rlc_error_wrap(s_, "experiment: algorithm.%s", key);   \
     } while (0)
+
+// algorithm.name -> the advantage estimator (the presets dapo, drgrpo, gspo
+// were applied to the experiment's keys when it was loaded).
+static rlc_status name_estimator(const char *name, int norm_std, grpo_adv_kind *adv) {
+    static const char *const group_names[] = {"grpo", "dapo", "drgrpo", "gspo"};
+    for (size_t i = 0; i < sizeof group_names / sizeof *group_names; i++)
+        if (strcmp(name, group_names[i]) == 0) {
+            *adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
+            return RLC_OK;
+        }
+    if (strcmp(name, "rloo") == 0) *adv = GRPO_ADV_RLOO;
+    else if (strcmp(name, "reinforce++") == 0) *adv = GRPO_ADV_RPP;
+    else if (strcmp(name, "reinforce++-baseline") == 0) *adv = GRPO_ADV_RPP_BASELINE;
+    else if (strcmp(name, "ppo") == 0) *adv = GRPO_ADV_GRPO;  // unused: GAE replaces the estimator
+    else
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.name \"%s\" (grpo, dapo, drgrpo, gspo, ppo, "
+                          "rloo, reinforce++, reinforce++-baseline)", name);
+    return RLC_OK;
+}
 
 rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     const char *name, *kl, *agg, *sched = optim_schedule_name(c->schedule.kind), *adv = NULL,
@@ -89,17 +114,22 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     RLC_TRY(rlc_exp_get_number(e, "algorithm.loss_agg_norm", &c->loss.agg.norm));
     RLC_TRY(rlc_exp_get_bool(e, "algorithm.recompute_proximal", &c->recompute_proximal));
     RLC_TRY(rlc_exp_get_number(e, "algorithm.accuracy_threshold", &c->accuracy_threshold));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.gamma", &c->gamma));
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.overlong_penalty", &c->overlong_penalty));
 
-    if (strcmp(name, "grpo") == 0) c->adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
-    else if (strcmp(name, "dapo") == 0) {
-        c->adv = norm_std ? GRPO_ADV_GRPO : GRPO_ADV_DRGRPO;
-        dyn = 1;
-    } else if (strcmp(name, "rloo") == 0) c->adv = GRPO_ADV_RLOO;
-    else if (strcmp(name, "reinforce++") == 0) c->adv = GRPO_ADV_RPP_BASELINE;
-    else if (strcmp(name, "ppo") == 0) c->ppo.enabled = 1;  // GAE with a critic (learner/ppo.c)
-    else
-        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.name \"%s\" (grpo, dapo, ppo, rloo, reinforce++)",
-                          name);
+    const char *policy;
+    long long buf, max_new;
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.policy_loss", &policy));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.overlong_buffer", &buf));
+    RLC_TRY(rlc_exp_get_int(e, "sampling.max_new_tokens", &max_new));
+    TRY_KEY(rl_policy_kind_parse(policy, &c->loss.policy.kind), "policy_loss");
+    if (buf < 0 || buf > INT_MAX || max_new < 0 || max_new > INT_MAX)
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: algorithm.overlong_buffer %lld / sampling.max_new_tokens "
+                          "%lld out of range", buf, max_new);
+    c->overlong_buffer = (int)buf;
+    c->max_new_tokens = (int)max_new;
+    RLC_TRY(name_estimator(name, norm_std, &c->adv));
+    if (strcmp(name, "ppo") == 0) c->ppo.enabled = 1;  // GAE with a critic (learner/ppo.c)
     // algorithm.advantage other than its default "grpo" overrides the name's estimator
     if (adv && strcmp(adv, "grpo") != 0) {
         TRY_KEY(grpo_adv_parse(adv, &c->adv), "advantage");
@@ -170,5 +200,13 @@ rlc_status grpo_config_check(const grpo_config *c) {
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: max_staleness %d must be >= 0", c->max_staleness);
     if (!isfinite(c->accuracy_threshold))
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: accuracy_threshold %g", c->accuracy_threshold);
+    if (!(c->gamma >= 0 && c->gamma <= 1))
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO: gamma %g must be in [0, 1]", c->gamma);
+    if (p->kind < 0 || p->kind >= RL_POLICY_COUNT)
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO: policy loss kind %d", (int)p->kind);
+    if (c->overlong_buffer < 0 || (c->overlong_buffer > 0 && c->overlong_buffer > c->max_new_tokens) ||
+        !(c->overlong_penalty >= 0 && isfinite(c->overlong_penalty)))
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO: overlong_buffer %d must be in [0, max_new_tokens = %d] and "
+                          "overlong_penalty %g >= 0", c->overlong_buffer, c->max_new_tokens, c->overlong_penalty);
     return RLC_OK;
 }

@@ -1,12 +1,13 @@
 // grpo_data.c: the data side of a GRPO step: the staleness filter and its
 // histogram, DAPO's group filter, the samples (tokens, masks, behaviour
-// log-probs in the position layout), the no-grad forwards, and scores and
-// advantages. The step buffers grow here, to the largest step seen.
+// log-probs in the position layout), the no-grad forwards, and scores (with
+// DAPO's overlong penalty) and advantages (per group, or per token for
+// REINFORCE++). The step buffers grow here, to the largest step seen.
 #include <limits.h>  // INT_MAX
 #include <math.h>    // isfinite, fabs, sqrt
 #include <string.h>  // memcpy, memset, strcmp
 
-#include "advantage.h"  // adv_grpo, adv_rloo, adv_rpp_baseline, adv_dapo_keep, adv_summarize
+#include "advantage.h"  // adv_grpo, adv_rloo, adv_rpp_*, adv_overlong_penalty, adv_dapo_keep, adv_summarize
 #include "core/core.h"  // rlc_errorf, rlc_realloc
 #include "grpo_internal.h"
 
@@ -257,21 +258,58 @@ rlc_status grpo_nograd_logprobs(grpo_trainer *t, actor_trainer *fwd, int ns, flo
 
 // ---- scores and advantages -------------------------------------------------------------
 
+// DAPO's soft overlong penalty, added to each score (the completion's length
+// as received, L_max = max_new_tokens).
+static void add_overlong(grpo_trainer *t, int ns, grpo_stats *st) {
+    const grpo_config *c = &t->cfg;
+    if (c->overlong_buffer <= 0 || ns == 0) return;
+    double sum = 0;
+    long hit = 0;
+    for (int i = 0; i < ns; i++) {
+        double p = adv_overlong_penalty(t->sel[i]->n_tokens, c->max_new_tokens, c->overlong_buffer,
+                                        c->overlong_penalty);
+        t->score[i] += p;
+        sum += p;
+        hit += p < 0;
+    }
+    st->overlong_mean = sum / ns;
+    st->overlong_frac = (double)hit / ns;
+}
+
+// REINFORCE++: the outcome score on each completion's last token, plus the
+// per-token KL penalty when it is in the reward (t->kl_rew), turned into
+// whitened discounted returns in adv_tok; t->adv gets each sample's mean.
+static rlc_status rpp_token_advantages(grpo_trainer *t, int ns, int kl_tok) {
+    rl_seqs all = all_seqs(t, ns);
+    int T = t->soff[ns];
+    RLC_TRY(rl_seqs_place_outcome(&all, t->score, t->adv_tok));
+    for (int p = 0; p < T; p++) t->kl_rew[p] = (kl_tok ? t->kl_rew[p] : 0.0f) + t->adv_tok[p];
+    RLC_TRY(adv_rpp_tokens(&all, t->kl_rew, t->cfg.gamma, t->adv_tok));
+    RLC_TRY(rl_seqs_sum(&all, t->adv_tok, t->adv));
+    for (int i = 0; i < ns; i++) t->adv[i] = t->resp[i] > 0 ? t->adv[i] / t->resp[i] : 0.0;
+    return RLC_OK;
+}
+
 rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, grpo_stats *st) {
     const grpo_config *c = &t->cfg;
     rl_seqs all = all_seqs(t, ns);
     for (int i = 0; i < ns; i++) t->score[i] = t->sel[i]->reward;
-    if (grpo_kl_needed(c) && c->kl_in_reward) {
+    add_overlong(t, ns, st);
+    int kl_tok = grpo_kl_needed(c) && c->kl_in_reward;
+    if (kl_tok) {
         // score = reward - coef * sum_t kl_t: verl's token-level penalty summed
         // (added to the reward directly, so an empty completion keeps its reward)
         memset(t->kl_rew, 0, (size_t)t->soff[ns] * sizeof(float));
         double kl_mean = 0;
         RLC_TRY(rl_kl_penalize_rewards(c->loss.kl_type, c->loss.kl_coef, &all, old, t->refl, t->kl_rew, &kl_mean));
         RLC_TRY(rl_seqs_sum(&all, t->kl_rew, t->pen));
-        for (int i = 0; i < ns; i++) t->score[i] += t->pen[i];
         st->kl = kl_mean;
     }
+    if (c->adv == GRPO_ADV_RPP) RLC_TRY(rpp_token_advantages(t, ns, kl_tok));
+    if (kl_tok)
+        for (int i = 0; i < ns; i++) t->score[i] += t->pen[i];
     switch (c->adv) {
+    case GRPO_ADV_RPP: break;  // per token, above
     case GRPO_ADV_GRPO: RLC_TRY(adv_grpo(t->score, ns, t->goff, ng, c->adv_eps, 1, t->adv)); break;
     case GRPO_ADV_DRGRPO: RLC_TRY(adv_grpo(t->score, ns, t->goff, ng, c->adv_eps, 0, t->adv)); break;
     case GRPO_ADV_RLOO: RLC_TRY(adv_rloo(t->score, ns, t->goff, ng, t->adv)); break;
@@ -281,6 +319,6 @@ rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, gr
     st->adv_mean = sm.mean;
     st->adv_std = sm.std;
     st->adv_absmax = fabs(sm.min) > fabs(sm.max) ? fabs(sm.min) : fabs(sm.max);
-    return rl_seqs_broadcast(&all, t->adv, t->adv_tok);
+    return c->adv == GRPO_ADV_RPP ? RLC_OK : rl_seqs_broadcast(&all, t->adv, t->adv_tok);
 }
 

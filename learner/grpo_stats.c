@@ -15,7 +15,7 @@ json_t *grpo_stats_json(const grpo_stats *s) {
     I(groups); I(trajectories); I(dropped_stale); I(dropped_future); I(filtered_groups);
     I(filtered_trajectories); I(truncated); I(trained_groups); I(trained_trajectories);
     R(reward_mean); R(reward_std); R(accuracy); R(resp_len_mean); I(resp_len_max);
-    R(adv_mean); R(adv_std); R(adv_absmax);
+    R(adv_mean); R(adv_std); R(adv_absmax); R(overlong_mean); R(overlong_frac); R(seq_ratio);
     R(loss); R(pg_loss); R(kl); R(entropy); R(clipfrac); R(clipfrac_lower); R(approx_kl);
     R(is_mean); R(is_capped); R(behav_kl); R(grad_norm); R(grad_norm_max); R(lr);
     I(optimizer_steps); I(skipped_steps); I(train_tokens); I(tokens); R(tokens_per_s);

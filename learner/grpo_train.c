@@ -15,6 +15,7 @@ typedef struct train_acc {
     double tokens;                // policy-loss tokens (the weight of the means)
     double clip, clip_lower, ppo_kl, is_mean, is_capped, behav_kl, entropy;
     double kl, kl_tokens;
+    double seq_ratio, seqs;       // GSPO: sum of the sequence ratios and their count
     double loss, pg_loss, gn_sum, gn_max;
     long opt_steps, skipped, fwd_tokens;
 } train_acc;
@@ -45,6 +46,8 @@ static void accumulate(train_acc *a, const rl_loss_stats *ls, const float *ent, 
     a->behav_kl += w * ls->policy.behav_kl;
     a->kl += (double)ls->kl.tokens * ls->kl.kl_mean;
     a->kl_tokens += (double)ls->kl.tokens;
+    a->seq_ratio += (double)ls->policy.seqs * ls->policy.seq_ratio;
+    a->seqs += (double)ls->policy.seqs;
     for (int p = 0; p < T; p++)
         if (mask[p]) a->entropy += ent[p];
 }
@@ -133,6 +136,7 @@ rlc_status grpo_train(grpo_trainer *t, int ns, int ng, int use_behav, grpo_stats
         st->entropy = a.entropy / a.tokens;
     }
     if (a.kl_tokens > 0) st->kl = a.kl / a.kl_tokens;
+    if (a.seqs > 0) st->seq_ratio = a.seq_ratio / a.seqs;
     st->updated = applied > 0;
     return RLC_OK;
 }

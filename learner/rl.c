@@ -372,6 +372,10 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
         json_decref(vf);
         json_object_set_new(json_object_get(line, "time"), "critic", json_real(st->critic_s));
     }
+    // the algorithms' own (0 when off): DAPO's overlong penalty, GSPO's sequence ratio
+    json_object_set_new(line, "overlong_mean", json_real(st->overlong_mean));
+    json_object_set_new(line, "overlong_frac", json_real(st->overlong_frac));
+    json_object_set_new(line, "seq_ratio", json_real(st->seq_ratio));
     if (r->last_eval) {
         json_object_set(line, "eval", r->last_eval);
         json_decref(r->last_eval);

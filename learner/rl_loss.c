@@ -1,4 +1,4 @@
-// rl_loss.c: the policy (PPO / decoupled PPO), KL and entropy losses with
+// rl_loss.c: the policy (PPO / decoupled PPO / GSPO), KL and entropy losses with
 // their per-token gradients, and loss aggregation. Inputs float, arithmetic
 // double (see rl_loss.h).
 //
@@ -208,7 +208,24 @@ static rlc_status policy_check(const rl_policy_config *c) {
         return rlc_errorf(RLC_ERR_ARG, "rl_policy_loss: is_cap %g must be > 0 (or 0: no cap)", c->is_cap);
     if (c->is_mode != RL_IS_TRUNCATE && c->is_mode != RL_IS_MASK)
         return rlc_errorf(RLC_ERR_ARG, "rl_policy_loss: unknown is_mode %d", (int)c->is_mode);
+    if ((int)c->kind < 0 || c->kind >= RL_POLICY_COUNT)
+        return rlc_errorf(RLC_ERR_ARG, "rl_policy_loss: unknown policy loss kind %d", (int)c->kind);
     return RLC_OK;
+}
+
+static const char *const policy_names[RL_POLICY_COUNT] = {"vanilla", "gspo"};
+
+rlc_status rl_policy_kind_parse(const char *name, rl_policy_kind *out) {
+    for (int k = 0; name && k < RL_POLICY_COUNT; k++)
+        if (strcmp(name, policy_names[k]) == 0) {
+            *out = (rl_policy_kind)k;
+            return RLC_OK;
+        }
+    return rlc_errorf(RLC_ERR_CONFIG, "unknown policy loss \"%s\" (vanilla, gspo)", name ? name : "(null)");
+}
+
+const char *rl_policy_kind_name(rl_policy_kind k) {
+    return k >= 0 && k < RL_POLICY_COUNT ? policy_names[k] : "?";
 }
 
 static rlc_status policy_prepare(const rl_policy_config *c, const rl_agg *agg, const rl_seqs *s,
@@ -253,11 +270,80 @@ static double policy_token(const rl_policy_config *c, double logp, double prox, 
     return l;
 }
 
+// The behaviour weight of token t as applied (1 without behav_logp), with
+// its statistics: *bkl += behav - prox, *ncap += 1 when above the cap.
+static double behav_weight(const rl_policy_config *c, const float *prox_logp, const float *behav_logp, int t,
+                           double *bkl, long *ncap) {
+    if (!behav_logp) return 1.0;
+    double d = (double)prox_logp[t] - (double)behav_logp[t], w = exp(d);
+    *bkl += -d;
+    if (c->is_cap > 0 && w > c->is_cap) {
+        w = c->is_mode == RL_IS_TRUNCATE ? c->is_cap : 0.0;
+        (*ncap)++;
+    }
+    return w;
+}
+
+// GSPO (verl compute_policy_loss_gspo): the sequence's ratio s_i on every
+// token, straight-through per token (see rl_policy_loss in rl_loss.h).
+static rlc_status policy_loss_gspo(const rl_policy_config *c, const agg_ctx *ac, const rl_seqs *s,
+                                   const float *logp, const float *prox_logp, const float *behav_logp,
+                                   const float *adv, rl_policy_stats *stats, float *dlogp) {
+    double loss = 0, kl = 0, is_sum = 0, bkl = 0, ratio_sum = 0;
+    long tokens = 0, nclip = 0, ncap = 0, seqs = 0;
+    double lo = 1.0 - c->clip_low, hi = 1.0 + c->clip_high;
+    for (int i = 0; i < s->nseq; i++) {
+        long n = seq_count(s, i);
+        if (n == 0) continue;
+        double w = agg_weight(ac, n), m = 0;
+        for (int t = s->offsets[i]; t < s->offsets[i + 1]; t++)
+            if (IN_LOSS(s, t)) m += (double)logp[t] - (double)prox_logp[t];
+        m /= (double)n;
+        int clamped = m > 10.0;  // verl clamps log s_i at 10; the clamp passes no gradient
+        double ratio = exp(clamped ? 10.0 : m);
+        double rc = ratio < lo ? lo : ratio > hi ? hi : ratio;
+        ratio_sum += ratio;
+        seqs++;
+        for (int t = s->offsets[i]; t < s->offsets[i + 1]; t++) {
+            if (!IN_LOSS(s, t)) continue;
+            double a = adv[t], l1 = -a * ratio, l2 = -a * rc;
+            int cl = l2 > l1;
+            double l = cl ? l2 : l1, dl = cl || clamped ? 0.0 : -a * ratio;
+            double isw = behav_weight(c, prox_logp, behav_logp, t, &bkl, &ncap);
+            loss += w * isw * l;
+            add_grad(dlogp, t, w * isw * dl);
+            tokens++;
+            nclip += cl;
+            kl += (double)prox_logp[t] - (double)logp[t];
+            is_sum += isw;
+        }
+    }
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->loss = loss;
+        stats->tokens = tokens;
+        stats->is_mean = 1.0;
+        if (tokens > 0) {
+            double nt = (double)tokens;
+            stats->clipfrac = nclip / nt;
+            stats->ppo_kl = kl / nt;
+            stats->is_mean = is_sum / nt;
+            stats->is_capped = ncap / nt;
+            stats->behav_kl = bkl / nt;
+        }
+        stats->seqs = seqs;
+        stats->seq_ratio = seqs > 0 ? ratio_sum / (double)seqs : 0;
+    }
+    return RLC_OK;
+}
+
 rlc_status rl_policy_loss(const rl_policy_config *c, const rl_agg *agg, const rl_seqs *s,
                           const float *logp, const float *prox_logp, const float *behav_logp,
                           const float *adv, rl_policy_stats *stats, float *dlogp) {
     agg_ctx ac;
     RLC_TRY(policy_prepare(c, agg, s, logp, prox_logp, adv, &ac));
+    if (c->kind == RL_POLICY_GSPO)
+        return policy_loss_gspo(c, &ac, s, logp, prox_logp, behav_logp, adv, stats, dlogp);
     double loss = 0, kl = 0, is_sum = 0, bkl = 0;
     long tokens = 0, nclip = 0, nclip_lower = 0, ncap = 0;
     for (int i = 0; i < s->nseq; i++) {
@@ -267,16 +353,7 @@ rlc_status rl_policy_loss(const rl_policy_config *c, const rl_agg *agg, const rl
             double dl, lrc;
             int cl, cll;
             double l = policy_token(c, logp[t], prox_logp[t], adv[t], &dl, &cl, &cll, &lrc);
-            double isw = 1.0;
-            if (behav_logp) {
-                double d = (double)prox_logp[t] - (double)behav_logp[t];
-                isw = exp(d);
-                bkl += -d;
-                if (c->is_cap > 0 && isw > c->is_cap) {
-                    isw = c->is_mode == RL_IS_TRUNCATE ? c->is_cap : 0.0;
-                    ncap++;
-                }
-            }
+            double isw = behav_weight(c, prox_logp, behav_logp, t, &bkl, &ncap);
             loss += w * isw * l;
             add_grad(dlogp, t, w * isw * dl);
             tokens++;

@@ -1,6 +1,6 @@
 // rl_loss.h: the learner's per-token RL losses and their gradients: the PPO
-// clipped surrogate (clip-higher, dual clip) with the decoupled objective for
-// off-policy data (AReaL), KL to a frozen reference (k1, k2, k3/low_var_kl,
+// clipped surrogate (clip-higher, dual clip) or GSPO's sequence-level ratio,
+// with the decoupled objective for off-policy data (AReaL), KL to a frozen reference (k1, k2, k3/low_var_kl,
 // abs) in the loss or in the reward, the entropy bonus, and the loss
 // aggregation modes (token-mean, seq-mean-token-mean, seq-mean-token-sum,
 // seq-mean-token-sum-norm). The formulas are verl's core_algos.py; the
@@ -99,6 +99,17 @@ rlc_status rl_agg_apply(const rl_agg *a, const rl_seqs *s, const float *x, doubl
 
 // ---- policy loss: PPO clipped surrogate, dual clip, decoupled objective --------
 
+// Which ratio the clipped surrogate takes.
+typedef enum {
+    RL_POLICY_VANILLA = 0,  // per-token ratio pi_theta / pi_prox (PPO, GRPO, DAPO)   ("vanilla")
+    RL_POLICY_GSPO,         // GSPO's sequence-level ratio, GSPO-token form           ("gspo")
+    RL_POLICY_COUNT
+} rl_policy_kind;
+
+// "vanilla", "gspo" <-> the kind; RLC_ERR_CONFIG names the known ones.
+rlc_status rl_policy_kind_parse(const char *name, rl_policy_kind *out);
+const char *rl_policy_kind_name(rl_policy_kind k);
+
 typedef enum {
     RL_IS_TRUNCATE = 0,  // w = min(pi_prox / pi_behav, C)   (truncated IS)
     RL_IS_MASK,          // w = pi_prox / pi_behav, or 0 when above C (AReaL's filter)
@@ -112,6 +123,7 @@ typedef struct rl_policy_config {
     double is_cap;        // C of the behaviour importance weight (decoupled objective);
                           // > 0, or 0 for no cap
     rl_is_mode is_mode;
+    rl_policy_kind kind;  // vanilla (the default, 0) or GSPO (see rl_policy_loss)
 } rl_policy_config;
 
 // verl's actor defaults: clip 0.2 / 0.2, clip_ratio_c 3.0; is_cap 5.0 truncating
@@ -127,6 +139,9 @@ typedef struct rl_policy_stats {
     double is_mean;         // mean behaviour weight w as applied (1 without behav_logp)
     double is_capped;       // share of tokens whose raw weight exceeded C
     double behav_kl;        // mean of (behav - prox): how far the data's policy lies behind
+    double seq_ratio;       // GSPO: mean sequence ratio s_i over the sequences with tokens
+                            // (as applied, after the clamp); 0 for vanilla
+    long seqs;              // GSPO: those sequences (the weight of seq_ratio); 0 for vanilla
 } rl_policy_stats;
 
 // The policy loss over the unmasked tokens, with r = exp(clamp(logp - prox, -20, 20)):
@@ -146,6 +161,21 @@ typedef struct rl_policy_stats {
 //                   w = 1 (standard PPO against prox_logp)
 //   adv (T)         per-token advantages (rl_seqs_broadcast)
 //   stats           may be NULL; dlogp (T) may be NULL (loss only)
+//
+// With c->kind == RL_POLICY_GSPO (Zheng et al. 2025, verl's
+// compute_policy_loss_gspo) the ratio is the sequence's, in GSPO-token form:
+//
+//   log s_i = min(mean over sequence i's unmasked tokens of (logp - prox), 10)
+//   r_t     = sg[s_i] * exp(logp_t - sg[logp_t])   (value s_i; dr_t/dlogp_t = s_i)
+//   l1 = -A_t r_t,  l2 = -A_t clip(r_t, 1 - clip_low, 1 + clip_high),  l = max(l1, l2)
+//   l *= w  (the behaviour weight, per token, as above)
+//
+// so dL/dlogp_t = w_agg * w * (-A_t s_i) where l1 is active and the clamp is
+// not, else 0. There is no dual clip (clip_ratio_c is ignored; clipfrac_lower
+// is 0) and ppo_kl is the unclamped mean of (prox - logp), as in verl. With
+// A constant over a sequence and w = 1 this is the gradient of GSPO's
+// sequence objective (d s_i / d logp_t = s_i / n_i, summed over n_i tokens).
+// A sequence must not be split across calls.
 rlc_status rl_policy_loss(const rl_policy_config *c, const rl_agg *agg, const rl_seqs *s,
                           const float *logp, const float *prox_logp, const float *behav_logp,
                           const float *adv, rl_policy_stats *stats, float *dlogp);

@@ -2,7 +2,9 @@
 // table of sections (model, data, algorithm, critic, sampling, reward, curriculum,
 // output). It is checked against one table of defaults, the one below, which
 // also writes docs/config.md (rlc config --doc): unknown keys name the
-// nearest valid ones, types are checked, and "a.b=value" overrides apply last.
+// nearest valid ones, types are checked, "a.b=value" overrides apply next,
+// and last an algorithm preset (algorithm.name = dapo, drgrpo, gspo) fills
+// the keys that neither set.
 #include <errno.h>   // errno
 #include <stdio.h>   // snprintf
 #include <stdlib.h>  // strtod, strtoll
@@ -37,7 +39,7 @@ static const exp_field fields[] = {
     {"data.shuffle", T_BOOL, "true", "shuffle each source once per epoch"},
     {"data.seed", T_INT, "42", "seed of shuffling and sampling"},
 
-    {"algorithm.name", T_STRING, "\"grpo\"", "grpo, dapo, ppo, rloo or reinforce++"},
+    {"algorithm.name", T_STRING, "\"grpo\"", "grpo, dapo, drgrpo, gspo, rloo, reinforce++, reinforce++-baseline or ppo; a preset sets only the keys the file leaves unset (docs/algorithms.md)"},
     {"algorithm.steps", T_INT, "1000", "policy updates to run"},
     {"algorithm.batch_prompts", T_INT, "32", "prompts per step (each sampled group_size times)"},
     {"algorithm.group_size", T_INT, "8", "completions per prompt (GRPO's G, verl's rollout.n)"},
@@ -58,7 +60,11 @@ static const exp_field fields[] = {
     {"algorithm.clip_high", T_NUMBER, "0.28", "PPO ratio clip above 1 (DAPO's clip-higher epsilon_high)"},
     {"algorithm.clip_ratio_c", T_NUMBER, "3.0", "dual clip: bound of the loss for negative advantages (0: off)"},
     {"algorithm.is_cap", T_NUMBER, "5.0", "decoupled PPO: cap C of the importance weight pi_prox / pi_behaviour"},
-    {"algorithm.advantage", T_STRING, "\"grpo\"", "grpo, rloo or reinforce++-baseline"},
+    {"algorithm.advantage", T_STRING, "\"grpo\"", "grpo, drgrpo, rloo, reinforce++ or reinforce++-baseline (other than grpo: overrides the name's estimator)"},
+    {"algorithm.gamma", T_NUMBER, "1.0", "discount of the token rewards, in [0, 1] (REINFORCE++ returns, PPO's GAE)"},
+    {"algorithm.policy_loss", T_STRING, "\"vanilla\"", "vanilla (per-token ratio) or gspo (sequence-level ratio, GSPO)"},
+    {"algorithm.overlong_buffer", T_INT, "0", "DAPO soft overlong penalty: the last L_c tokens before sampling.max_new_tokens (0: off; the dapo preset uses max_new_tokens / 4)"},
+    {"algorithm.overlong_penalty", T_NUMBER, "1.0", "DAPO soft overlong penalty factor: the reward drops linearly to -factor at max_new_tokens"},
     {"algorithm.adv_eps", T_NUMBER, "1e-06", "GRPO: eps in (r - mean) / (std + eps)"},
     {"algorithm.recompute_proximal", T_BOOL, "false", "recompute the old log-probs on the learner even when all data is current"},
     {"algorithm.accuracy_threshold", T_NUMBER, "1.0", "a sample counts as correct when its reward reaches this (or its \"correct\" component is >= 0.5)"},
@@ -73,7 +79,6 @@ static const exp_field fields[] = {
     {"algorithm.dynamic_sampling", T_BOOL, "false", "DAPO: drop groups whose rewards are all equal and sample more"},
     {"algorithm.max_resample", T_INT, "0", "DAPO: replacement prompts per step at most (0: batch_prompts)"},
     {"algorithm.max_staleness", T_INT, "0", "policy versions a trajectory may lag (0: synchronous on-policy)"},
-    {"algorithm.gamma", T_NUMBER, "1.0", "discount factor of the token rewards (PPO's GAE)"},
     {"algorithm.lam", T_NUMBER, "1.0", "PPO: GAE's lambda (1: Monte-Carlo returns minus the value baseline)"},
 
     {"critic.path", T_STRING, "\"\"", "PPO: folder to start the value model from (a saved critic or a causal LM); empty: the policy's weights"},
@@ -127,6 +132,7 @@ static const char *const type_articles[] = {"a number", "an integer", "a boolean
 
 struct rlc_exp {
     json_t *root;  // {section: {key: value}}
+    json_t *set;   // {"section.key": true} for each key the file or an override gave
 };
 
 // ---- nearest keys ----------------------------------------------------------
@@ -298,7 +304,7 @@ static rlc_status check_items(const char *what, const char *key, const json_t *l
     return RLC_OK;
 }
 
-static rlc_status check_and_set(json_t *root, const char *what, const char *key, json_t *v) {
+static rlc_status check_and_set(json_t *root, json_t *set, const char *what, const char *key, json_t *v) {
     const exp_field *f = find_field(key);
     if (!f) return unknown_key(what, key);
     if (!type_ok(f->type, v))
@@ -306,6 +312,7 @@ static rlc_status check_and_set(json_t *root, const char *what, const char *key,
                           type_articles[f->type], json_type_name(v));
     if (json_is_array(v)) RLC_TRY(check_items(what, key, v));
     set_value(root, f, json_incref(v));
+    json_object_set_new(set, f->key, json_true());
     return RLC_OK;
 }
 
@@ -323,7 +330,7 @@ static json_t *defaults_json(void) {
 }
 
 // Merges the file's table (section -> key -> value) into root.
-static rlc_status merge_file(json_t *root, const json_t *file, const char *what) {
+static rlc_status merge_file(json_t *root, json_t *set, const json_t *file, const char *what) {
     if (!json_is_object(file)) return rlc_errorf(RLC_ERR_CONFIG, "%s: must return a table of sections", what);
     const char *sec;
     json_t *body;
@@ -337,14 +344,14 @@ static rlc_status merge_file(json_t *root, const json_t *file, const char *what)
         json_object_foreach(body, k, v) {
             char key[160];
             snprintf(key, sizeof key, "%s.%s", sec, k);
-            RLC_TRY(check_and_set(root, what, key, v));
+            RLC_TRY(check_and_set(root, set, what, key, v));
         }
     }
     return RLC_OK;
 }
 
 // "a.b=value": the value is read by the key's type.
-static rlc_status apply_override(json_t *root, const char *ov) {
+static rlc_status apply_override(json_t *root, json_t *set, const char *ov) {
     char what[256];
     snprintf(what, sizeof what, "--set %s", ov);
     const char *eq = strchr(ov, '=');
@@ -388,30 +395,71 @@ static rlc_status apply_override(json_t *root, const char *ov) {
         }
     }
     set_value(root, f, v);
+    json_object_set_new(set, f->key, json_true());
     return RLC_OK;
 }
 
-static rlc_status finish(json_t *root, const char *const *ov, int n_ov, rlc_exp **out) {
-    for (int i = 0; i < n_ov; i++) {
-        rlc_status st = apply_override(root, ov[i]);
-        if (st != RLC_OK) {
-            json_decref(root);
-            return st;
-        }
+// ---- algorithm presets ----------------------------------------------------------
+
+// algorithm.name = "dapo", "drgrpo" or "gspo" gives these keys these values
+// where neither the file nor an override set them (docs/algorithms.md).
+// "max_new_tokens" and "max_new_tokens/4" are derived from sampling.max_new_tokens.
+typedef struct preset {
+    const char *name, *key, *value;  // value as JSON text
+} preset;
+
+static const preset presets[] = {
+    {"dapo", "algorithm.clip_low", "0.2"},
+    {"dapo", "algorithm.clip_high", "0.28"},
+    {"dapo", "algorithm.loss_agg", "\"token-mean\""},
+    {"dapo", "algorithm.dynamic_sampling", "true"},
+    {"dapo", "algorithm.overlong_buffer", "max_new_tokens/4"},
+    {"drgrpo", "algorithm.norm_adv_by_std", "false"},
+    {"drgrpo", "algorithm.loss_agg", "\"seq-mean-token-sum-norm\""},
+    {"drgrpo", "algorithm.loss_agg_norm", "max_new_tokens"},
+    {"gspo", "algorithm.policy_loss", "\"gspo\""},
+    {"gspo", "algorithm.clip_low", "0.0003"},
+    {"gspo", "algorithm.clip_high", "0.0004"},
+    {"gspo", "algorithm.loss_agg", "\"seq-mean-token-mean\""},
+};
+
+static rlc_status apply_presets(json_t *root, const json_t *set) {
+    const char *name = json_string_value(json_object_get(json_object_get(root, "algorithm"), "name"));
+    json_int_t L = json_integer_value(json_object_get(json_object_get(root, "sampling"), "max_new_tokens"));
+    for (size_t i = 0; name && i < sizeof presets / sizeof presets[0]; i++) {
+        const preset *p = &presets[i];
+        if (strcmp(p->name, name) != 0 || json_object_get(set, p->key)) continue;
+        json_t *v = !strcmp(p->value, "max_new_tokens/4") ? json_integer(L / 4)
+                    : !strcmp(p->value, "max_new_tokens") ? json_real((double)L)
+                                                           : json_loads(p->value, JSON_DECODE_ANY, NULL);
+        if (!v) return rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+        set_value(root, find_field(p->key), v);
     }
-    rlc_exp *e = rlc_calloc(1, sizeof *e);
-    if (!e) {
+    return RLC_OK;
+}
+
+// Applies the overrides and the presets, and wraps root and set (both taken,
+// freed on error).
+static rlc_status finish(json_t *root, json_t *set, const char *const *ov, int n_ov, rlc_exp **out) {
+    rlc_status st = root && set ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+    for (int i = 0; st == RLC_OK && i < n_ov; i++) st = apply_override(root, set, ov[i]);
+    if (st == RLC_OK) st = apply_presets(root, set);
+    rlc_exp *e = st == RLC_OK ? rlc_calloc(1, sizeof *e) : NULL;
+    if (st == RLC_OK && !e) st = rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+    if (st != RLC_OK) {
         json_decref(root);
-        return rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+        json_decref(set);
+        return st;
     }
     e->root = root;
+    e->set = set;
     *out = e;
     return RLC_OK;
 }
 
 rlc_status rlc_exp_defaults(const char *const *overrides, int n_overrides, rlc_exp **out) {
     *out = NULL;
-    return finish(defaults_json(), overrides, n_overrides, out);
+    return finish(defaults_json(), json_object(), overrides, n_overrides, out);
 }
 
 rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_overrides, rlc_exp **out) {
@@ -425,23 +473,30 @@ rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_ov
     rlc_script_free(s);
     if (st != RLC_OK) return rlc_error_wrap(st == RLC_ERR_LUA ? RLC_ERR_CONFIG : st, "experiment");
     const char *base = strrchr(path, '/');
-    json_t *root = defaults_json();
-    st = merge_file(root, file, base ? base + 1 : path);
+    json_t *root = defaults_json(), *set = json_object();
+    st = set ? merge_file(root, set, file, base ? base + 1 : path)
+             : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     json_decref(file);
     if (st != RLC_OK) {
         json_decref(root);
+        json_decref(set);
         return st;
     }
-    return finish(root, overrides, n_overrides, out);
+    return finish(root, set, overrides, n_overrides, out);
 }
 
 void rlc_exp_free(rlc_exp *e) {
     if (!e) return;
     json_decref(e->root);
+    json_decref(e->set);
     rlc_free(e);
 }
 
 const json_t *rlc_exp_json(const rlc_exp *e) { return e->root; }
+
+int rlc_exp_is_set(const rlc_exp *e, const char *key) {
+    return e && key && json_object_get(e->set, key) != NULL;
+}
 
 static rlc_status get(const rlc_exp *e, const char *key, field_type t, const json_t **v) {
     const exp_field *f = find_field(key);

@@ -248,7 +248,9 @@ typedef struct rlc_exp rlc_exp;
 
 // Loads an experiment: runs the file (sandboxed) which returns a table, checks
 // it against the defaults (unknown keys name the nearest valid ones, types
-// are checked), then applies "a.b=value" overrides in order.
+// are checked), then applies "a.b=value" overrides in order, and last the
+// preset of algorithm.name (dapo, drgrpo, gspo: docs/algorithms.md) to the
+// keys that neither the file nor an override set.
 // RLC_ERR_CONFIG with the exact message on any bad key or value.
 rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_overrides,
                         rlc_exp **out);
@@ -266,6 +268,10 @@ rlc_status rlc_exp_get_string(const rlc_exp *e, const char *key, const char **ou
 rlc_status rlc_exp_get_json(const rlc_exp *e, const char *key, const json_t **out);
 // The whole experiment as JSON (borrowed).
 const json_t *rlc_exp_json(const rlc_exp *e);
+// 1 when the file or an override gave `key` ("algorithm.clip_low") a value,
+// even its default; 0 when it is left at the default or the preset's value
+// (or is unknown).
+int rlc_exp_is_set(const rlc_exp *e, const char *key);
 
 // The reward section as an rlc_reward_config: funcs[0..max) receives the
 // entries of reward.funcs (strings borrowed from e), cfg the limits and the

@@ -17,8 +17,15 @@ What it does:
     clip-higher, dual clip) times AReaL's behaviour importance weight
     exp(prox - behav) (truncated at C, or masked above C as AReaL does), the
     kl_penalty estimators, the entropy bonus; gradients by autograd;
+  * GSPO's policy loss (verl compute_policy_loss_gspo: the sequence's mean
+    log-ratio, straight-through per token, clamped at 10), with the same
+    behaviour weights and aggregation modes, autograd gradients;
   * the advantage estimators (GRPO, Dr.GRPO, RLOO, REINFORCE++-baseline, DAPO's
-    filter) with verl's dictionary-of-groups code shape.
+    filter) with verl's dictionary-of-groups code shape; REINFORCE++'s
+    per-token returns and whitening (verl
+    compute_reinforce_plus_plus_outcome_advantage, masked_whiten) on token
+    rewards with KL penalties and a hole in the mask; DAPO's overlong penalty
+    (verl's DAPO reward manager).
 The C side flattens each padded row into one sequence (offsets i * L), so the
 padding positions (mask 0, random values) must not count.
 
@@ -36,7 +43,7 @@ import numpy as np
 import torch
 
 FORMAT = "rlc-rl-loss-fixture"
-VERSION = 1
+VERSION = 2  # 2: GSPO loss cases, REINFORCE++ returns, the overlong penalty
 SEED = 20250611
 
 # ---- verl-style references (float64) -------------------------------------------
@@ -93,6 +100,34 @@ def policy_loss(logp, old, behav, adv, mask, cfg, agg):
         pg = pg * w.detach()
     loss = agg_loss(pg, mask, **agg)
     return loss, clipfrac, clipfrac_lower, ppo_kl
+
+
+def gspo_policy_loss(logp, old, behav, adv, mask, cfg, agg):
+    """verl compute_policy_loss_gspo (the sequence ratio in GSPO-token form,
+    log-ratio clamped at 10, no dual clip), times AReaL's behaviour weight, with
+    the case's aggregation (verl's first version always used seq-mean-token-mean;
+    its later ones take loss_agg_mode, as rlc does)."""
+    neg_kl = logp - old
+    seq_len = mask.sum(dim=-1).clamp(min=1)
+    neg_kl_seq = (neg_kl * mask).sum(dim=-1) / seq_len
+    log_ratio = logp - logp.detach() + neg_kl_seq.detach().unsqueeze(-1)
+    log_ratio = torch.clamp(log_ratio, max=10.0)
+    ratio = torch.exp(log_ratio)
+    l1 = -adv * ratio
+    l2 = -adv * torch.clamp(ratio, 1 - cfg["clip_low"], 1 + cfg["clip_high"])
+    pg = torch.maximum(l1, l2)
+    if behav is not None:
+        w = torch.exp(old - behav)
+        cap = cfg["is_cap"]
+        if cap > 0:
+            w = torch.where(w > cap, cap if cfg["is_mode"] == "truncate" else 0.0, w)
+        pg = pg * w.detach()
+    loss = agg_loss(pg, mask, **agg)
+    clipfrac = masked_mean(torch.gt(l2, l1).to(logp.dtype), mask)
+    ppo_kl = masked_mean(-neg_kl, mask)
+    has = mask.sum(-1) > 0
+    seq_ratio = torch.exp(torch.clamp(neg_kl_seq.detach(), max=10.0))[has].mean()
+    return loss, clipfrac, torch.zeros((), dtype=logp.dtype), ppo_kl, seq_ratio
 
 
 def kl_penalty(logp, ref, kind):
@@ -153,6 +188,20 @@ LOSS_CASES = [
     dict(name="drgrpo_norm_k3_clamped", mode="seq-mean-token-sum-norm", extra_tok=0, extra_seq=3, norm=16,
          policy=dict(clip_low=0.2, clip_high=0.2, clip_ratio_c=3.0, is_cap=2.0, is_mode="truncate"),
          behav=False, kl=("k3", 0.2), entropy_coef=0.005, k3_far=True),
+    # GSPO: its paper's clip (3e-4 / 4e-4) and seq-mean-token-mean; a wider
+    # clip with the decoupled weight, KL and entropy; a sequence whose mean
+    # log-ratio exceeds the clamp at 10.
+    dict(name="gspo_seq_mean", mode="seq-mean-token-mean", extra_tok=0, extra_seq=0, norm=0,
+         policy=dict(clip_low=3e-4, clip_high=4e-4, clip_ratio_c=3.0, is_cap=0.0, is_mode="truncate",
+                     loss="gspo"),
+         behav=False, kl=None, entropy_coef=0.0),
+    dict(name="gspo_token_mean_decoupled", mode="token-mean", extra_tok=5, extra_seq=0, norm=0,
+         policy=dict(clip_low=0.02, clip_high=0.03, clip_ratio_c=3.0, is_cap=2.0, is_mode="truncate",
+                     loss="gspo"),
+         behav=True, kl=("low_var_kl", 0.01), entropy_coef=0.001, small_steps=True),
+    dict(name="gspo_clamp_mask", mode="seq-mean-token-sum", extra_tok=0, extra_seq=1, norm=0,
+         policy=dict(clip_low=0.2, clip_high=0.28, clip_ratio_c=0.0, is_cap=1.5, is_mode="mask", loss="gspo"),
+         behav=True, kl=("k2", 0.05), entropy_coef=0.0, far_seq=True, small_steps=True),
 ]
 
 
@@ -162,6 +211,12 @@ def loss_case(g, spec):
     lengths[0] = L  # one full row
     lengths[3] = 0  # one sequence without response tokens: it must not count
     b = make_batch(g, B, L, lengths)
+    if spec.get("small_steps"):
+        # log-ratios of a few hundredths, so that some sequences fall inside the clip
+        b["old"] = f32(b["logp"] - (b["old"] - b["logp"]).neg() * 0.1)
+        b["behav"] = f32(b["old"] + (b["behav"] - b["old"]) * 0.5)
+    if spec.get("far_seq"):
+        b["old"][2, :] = f32(b["logp"][2, :] - 11.0)  # mean log-ratio 11: clamped at 10
     if spec.get("k3_far"):
         # some ref - logp far from 0, so that exp(.) - . - 1 > 10 is clamped
         b["ref"][0, :3] = f32(b["logp"][0, :3] + 4.0)
@@ -176,8 +231,13 @@ def loss_case(g, spec):
     logp = b["logp"].clone().requires_grad_(True)
     ent = b["entropy"].clone().requires_grad_(True)
     behav = b["behav"] if spec["behav"] else None
-    pg, clipfrac, clipfrac_lower, ppo_kl = policy_loss(logp, b["old"], behav, b["adv"], mask,
-                                                      spec["policy"], agg)
+    seq_ratio = torch.zeros((), dtype=torch.float64)
+    if spec["policy"].get("loss") == "gspo":
+        pg, clipfrac, clipfrac_lower, ppo_kl, seq_ratio = gspo_policy_loss(logp, b["old"], behav, b["adv"], mask,
+                                                                           spec["policy"], agg)
+    else:
+        pg, clipfrac, clipfrac_lower, ppo_kl = policy_loss(logp, b["old"], behav, b["adv"], mask,
+                                                          spec["policy"], agg)
     total = pg
     kl_loss = torch.zeros((), dtype=torch.float64)
     if spec["kl"]:
@@ -206,7 +266,7 @@ def loss_case(g, spec):
             loss=float(total.detach()), policy_loss=float(pg.detach()), kl_loss=float(kl_loss.detach()),
             entropy_loss=float(ent_loss.detach()), clipfrac=float(clipfrac.detach()),
             clipfrac_lower=float(clipfrac_lower.detach()), ppo_kl=float(ppo_kl.detach()),
-            dlogp=flat(logp.grad), dentropy=flat(ent.grad)),
+            seq_ratio=float(seq_ratio), dlogp=flat(logp.grad), dentropy=flat(ent.grad)),
     )
     return out
 
@@ -294,6 +354,62 @@ def rpp_baseline(scores, index, lengths):
     return torch.stack([(scores[i] - mean) * torch.rsqrt(var + 1e-8) for i in range(len(scores))]), white
 
 
+def masked_whiten(values, mask):
+    """verl masked_whiten: (x - mean) * rsqrt(var + 1e-8), var unbiased."""
+    mean = masked_mean(values, mask)
+    var = masked_mean((values - mean) ** 2, mask)
+    var = var * (mask.sum() / (mask.sum() - 1))
+    return (values - mean) * torch.rsqrt(var + 1e-8)
+
+
+def reinforce_pp(token_rewards, mask, gamma):
+    """verl compute_reinforce_plus_plus_outcome_advantage."""
+    returns = torch.zeros_like(token_rewards)
+    running = torch.zeros(token_rewards.shape[0], dtype=token_rewards.dtype)
+    for t in reversed(range(token_rewards.shape[1])):
+        running = token_rewards[:, t] + gamma * running
+        returns[:, t] = running
+        running = running * mask[:, t]  # reset after EOS
+    return masked_whiten(returns, mask) * mask, returns
+
+
+def rpp_case(g):
+    """Outcome scores on the last response token minus a per-token KL penalty,
+    one sequence without response tokens, one with a hole in its mask."""
+    B, L = 5, 8
+    lengths = [8, 3, 0, 6, 5]
+    mask = torch.zeros(B, L, dtype=torch.float64)
+    for i, n in enumerate(lengths):
+        mask[i, :n] = 1
+    mask[3, 2] = 0  # a hole (e.g. a tool's output inside a multi-turn response)
+    scores = [1.0, 0.0, 1.0, 0.5, 0.0]
+    rewards = f32(-torch.rand(B, L, generator=g) * 0.02) * mask
+    for i, n in enumerate(lengths):
+        if n:
+            rewards[i, n - 1] = float(np.float32(float(rewards[i, n - 1]) + scores[i]))
+    out = dict(name="reinforce_pp", nseq=B, offsets=[i * L for i in range(B + 1)],
+               mask=[int(v) for v in mask.reshape(-1)], token_rewards=[float(v) for v in rewards.reshape(-1)],
+               cases=[])
+    for gamma in (1.0, 0.9, 0.0):
+        adv, ret = reinforce_pp(rewards, mask, gamma)
+        out["cases"].append(dict(gamma=gamma, adv=[float(v) for v in adv.reshape(-1)],
+                                 returns=[float(v) for v in (ret * mask).reshape(-1)]))
+    return out
+
+
+def overlong_cases():
+    """verl's DAPO reward manager: exceed = L - (L_max - L_c);
+    penalty = min(-exceed / L_c * factor, 0)."""
+    out = []
+    for L, L_max, L_c, factor in ((10, 100, 25, 1.0), (75, 100, 25, 1.0), (76, 100, 25, 1.0),
+                                  (90, 100, 25, 1.0), (100, 100, 25, 1.0), (100, 100, 25, 0.5),
+                                  (4096, 4096, 1024, 1.0), (3500, 4096, 1024, 2.0), (80, 80, 20, 1.0)):
+        exceed = L - (L_max - L_c)
+        out.append(dict(length=L, max_len=L_max, buffer=L_c, factor=factor,
+                        penalty=min(-exceed / L_c * factor, 0.0)))
+    return out
+
+
 def advantage_case(g):
     sizes = [4, 4, 1, 3, 5, 2, 4]
     groups = [0]
@@ -332,7 +448,9 @@ def main():
                generator="scripts/make_rl_loss_fixtures.py", seed=SEED, versions=versions,
                loss_cases=[loss_case(g, spec) for spec in LOSS_CASES],
                kl_reward=kl_reward_case(g),
-               advantage=advantage_case(g))
+               advantage=advantage_case(g),
+               reinforce_pp=rpp_case(g),
+               overlong=overlong_cases())
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)

@@ -1,8 +1,11 @@
 // test_advantage.c: learner/advantage.h against values worked out by hand
 // (in the comments) and against tests/data/rl_loss/fixtures.json, written by
-// scripts/make_rl_loss_fixtures.py with verl's code in PyTorch.
+// scripts/make_rl_loss_fixtures.py with verl's code in PyTorch: the group
+// estimators, REINFORCE++'s per-token returns and whitening, and DAPO's
+// overlong penalty.
 #include <jansson.h>  // json_t
 #include <math.h>     // fabs, sqrt, NAN
+#include <stdio.h>    // printf, snprintf
 #include <stdlib.h>   // malloc, free
 
 #include "core/json.h"          // rlc_json_load_file
@@ -161,6 +164,55 @@ static void check_close(const char *what, const double *got, const double *want,
     printf("fixture %-14s max rel err %.2e over %d values\n", what, worst, n);
 }
 
+// REINFORCE++ against verl's loop and masked_whiten, gamma 1, 0.9 and 0.
+static void fixture_rpp(const json_t *c) {
+    int nseq = (int)json_integer_value(json_object_get(c, "nseq")), noff = 0, T = 0;
+    double *offd = fx_doubles(c, "offsets", &noff), *maskd = fx_doubles(c, "mask", NULL);
+    double *rd = fx_doubles(c, "token_rewards", &T);
+    int ok = offd && maskd && rd && noff == nseq + 1 && noff <= 64 && (int)offd[nseq] == T;
+    CHECK_MSG(ok, "reinforce_pp: bad fixture case");
+    int off[64];
+    unsigned char *mask = malloc(T ? T : 1);
+    float *r = malloc((T ? T : 1) * sizeof *r), *adv = malloc((T ? T : 1) * sizeof *adv);
+    double *got = malloc((T ? T : 1) * sizeof *got);
+    json_t *cases = json_object_get(c, "cases");
+    for (int i = 0; ok && i < noff; i++) off[i] = (int)offd[i];
+    for (int t = 0; ok && t < T; t++) mask[t] = maskd[t] != 0, r[t] = (float)rd[t];  // exact: float32 inputs
+    rl_seqs s = {nseq, off, mask};
+    for (size_t k = 0; ok && k < json_array_size(cases); k++) {
+        json_t *e = json_array_get(cases, k);
+        double gamma = json_number_value(json_object_get(e, "gamma"));
+        int n = 0;
+        double *want = fx_doubles(e, "adv", &n);
+        CHECK(want && n == T);
+        if (want && n == T) {
+            CHECK_OK(adv_rpp_tokens(&s, r, gamma, adv));
+            for (int t = 0; t < T; t++) got[t] = adv[t];
+            char what[32];
+            snprintf(what, sizeof what, "rpp gamma %.2g", gamma);
+            check_close(what, got, want, T);
+        }
+        free(want);
+    }
+    free(offd), free(maskd), free(rd), free(mask), free(r), free(adv), free(got);
+}
+
+static void fixture_overlong(const json_t *cases) {
+    CHECK(json_array_size(cases) >= 5);
+    double worst = 0;
+    for (size_t k = 0; k < json_array_size(cases); k++) {
+        json_t *e = json_array_get(cases, k);
+        double p = adv_overlong_penalty((long)json_integer_value(json_object_get(e, "length")),
+                                        (long)json_integer_value(json_object_get(e, "max_len")),
+                                        (long)json_integer_value(json_object_get(e, "buffer")),
+                                        json_number_value(json_object_get(e, "factor")));
+        double want = json_number_value(json_object_get(e, "penalty"));
+        worst = fmax(worst, fabs(p - want));
+        CHECK_MSG(fabs(p - want) <= 1e-12, "overlong case %zu: %.12g, want %.12g", k, p, want);
+    }
+    printf("fixture %-14s max abs err %.2e over %zu cases\n", "overlong", worst, json_array_size(cases));
+}
+
 static void test_fixture(void) {
     char path[1024];
     test_source(path, sizeof path, "tests/data/rl_loss/fixtures.json");
@@ -169,8 +221,8 @@ static void test_fixture(void) {
     if (!doc) return;
     const char *fmt = json_string_value(json_object_get(doc, "format"));
     CHECK_MSG(fmt && strcmp(fmt, "rlc-rl-loss-fixture") == 0 &&
-                  json_integer_value(json_object_get(doc, "version")) == 1,
-              "%s: not an rlc-rl-loss-fixture version 1 (regenerate with scripts/make_rl_loss_fixtures.py)",
+                  json_integer_value(json_object_get(doc, "version")) == 2,
+              "%s: not an rlc-rl-loss-fixture version 2 (regenerate with scripts/make_rl_loss_fixtures.py)",
               path);
     json_t *c = json_object_get(doc, "advantage");
     json_t *ex = json_object_get(c, "expect");
@@ -217,7 +269,72 @@ static void test_fixture(void) {
     }
     free(keep_want);
     free(a), free(groups), free(lengths), free(scores), free(gd), free(ld);
+    fixture_rpp(json_object_get(doc, "reinforce_pp"));
+    fixture_overlong(json_object_get(doc, "overlong"));
     json_decref(doc);
+}
+
+// REINFORCE++ by hand. Two sequences, rewards on their last tokens:
+//   seq 0: tokens {0, 0, 1}, seq 1: tokens {0, 2} (all unmasked).
+// gamma = 1: returns {1, 1, 1}, {2, 2}: mean 7/5 = 1.4; squared deviations
+//   3 x 0.16 + 2 x 0.36 = 1.2; unbiased var 1.2 / 4 = 0.3; adv = (G - 1.4) / sqrt(0.3 + 1e-8):
+//   -0.4 / 0.5477226 = -0.7302967 (x3), 0.6 / 0.5477226 = 1.0954451 (x2).
+// gamma = 0.5: returns {0.25, 0.5, 1}, {1, 2}: mean 4.75 / 5 = 0.95; deviations
+//   -0.7, -0.45, 0.05, 0.05, 1.05; squares 0.49 + 0.2025 + 0.0025 + 0.0025 + 1.1025 = 1.8;
+//   var 0.45, std 0.6708204: adv_0 = -0.7 / 0.6708204 = -1.0434984.
+// A masked token resets the running return (verl): seq {0, [5], 1} with the middle
+// masked gives returns {1 + ... } = G_2 = 1, G_1 masked, G_0 = 0 + gamma * 0 = 0.
+static void test_rpp_tokens_hand(void) {
+    int off[3] = {0, 3, 5};
+    float r[5] = {0, 0, 1, 0, 2}, a[5];
+    rl_seqs s = {2, off, NULL};
+    CHECK_OK(adv_rpp_tokens(&s, r, 1.0, a));
+    double sd = sqrt(0.3 + 1e-8);
+    for (int t = 0; t < 3; t++) CHECK_MSG(NEAR(a[t], -0.4 / sd, 1e-6), "a[%d] %g", t, a[t]);
+    for (int t = 3; t < 5; t++) CHECK_MSG(NEAR(a[t], 0.6 / sd, 1e-6), "a[%d] %g", t, a[t]);
+    CHECK(NEAR(-0.4 / sd, -0.7302967, 1e-7) && NEAR(0.6 / sd, 1.0954451, 1e-7));
+    CHECK_OK(adv_rpp_tokens(&s, r, 0.5, a));
+    CHECK_MSG(NEAR(a[0], -0.7 / sqrt(0.45 + 1e-8), 1e-6) && NEAR(a[0], -1.0434984, 1e-6), "gamma 0.5: a[0] %g",
+              a[0]);
+    // equal to the baseline variant with groups of one when gamma = 1 and the
+    // reward sits on the last token (every token of a sample holds its score)
+    double sc[2] = {1, 2}, ab[2];
+    int lens[2] = {3, 2}, g1[3] = {0, 1, 2};
+    CHECK_OK(adv_rpp_baseline(sc, lens, 2, g1, 2, ab));
+    CHECK_OK(adv_rpp_tokens(&s, r, 1.0, a));
+    CHECK(NEAR(a[0], ab[0], 1e-6) && NEAR(a[4], ab[1], 1e-6));
+    // the reset after a masked token, and masked tokens get 0
+    unsigned char m[5] = {1, 0, 1, 1, 1};
+    float r2[5] = {0, 5, 1, 0, 2};
+    rl_seqs sm = {2, off, m};
+    CHECK_OK(adv_rpp_tokens(&sm, r2, 1.0, a));
+    // unmasked returns {0, 1}, {2, 2}: mean 1.25, squares 1.5625 + 0.0625 + 0.5625 x 2 = 2.75,
+    // var 2.75 / 3; G_0 = 0 (reset by the masked token, not 5 + 1)
+    double sd2 = sqrt(2.75 / 3 + 1e-8);
+    CHECK_MSG(a[1] == 0 && NEAR(a[0], -1.25 / sd2, 1e-6) && NEAR(a[2], -0.25 / sd2, 1e-6), "masked: %g %g %g",
+              a[0], a[1], a[2]);
+    // equal returns: exactly 0; too few tokens, bad gamma, aliasing: RLC_ERR_ARG
+    float rc[5] = {0.1f, 0.1f, 0.1f, 0.1f, 0.1f};
+    CHECK_OK(adv_rpp_tokens(&s, rc, 0.0, a));
+    CHECK(a[0] == 0 && a[2] == 0 && a[4] == 0);
+    int off1[2] = {0, 1};
+    rl_seqs one = {1, off1, NULL};
+    CHECK(adv_rpp_tokens(&one, r, 1.0, a) == RLC_ERR_ARG);
+    CHECK(adv_rpp_tokens(&s, r, 1.5, a) == RLC_ERR_ARG);
+    CHECK(adv_rpp_tokens(&s, r, NAN, a) == RLC_ERR_ARG);
+    CHECK(adv_rpp_tokens(&s, r, 1.0, r) == RLC_ERR_ARG);
+}
+
+// DAPO's overlong penalty, L_max = 100, L_c = 20: 0 up to 80 tokens, then
+// -(L - 80) / 20: -0.05 at 81, -0.5 at 90, -1 at 100; factor 0.5 halves it;
+// L_c = 0 is off.
+static void test_overlong_hand(void) {
+    CHECK(adv_overlong_penalty(10, 100, 20, 1.0) == 0 && adv_overlong_penalty(80, 100, 20, 1.0) == 0);
+    CHECK(NEAR(adv_overlong_penalty(81, 100, 20, 1.0), -0.05, 1e-15));
+    CHECK(NEAR(adv_overlong_penalty(90, 100, 20, 1.0), -0.5, 1e-15));
+    CHECK(NEAR(adv_overlong_penalty(100, 100, 20, 1.0), -1.0, 1e-15));
+    CHECK(NEAR(adv_overlong_penalty(100, 100, 20, 0.5), -0.5, 1e-15));
+    CHECK(adv_overlong_penalty(100, 100, 0, 1.0) == 0);
 }
 
 int main(void) {
@@ -225,6 +342,8 @@ int main(void) {
     test_rloo_hand();
     test_rpp_hand();
     test_dapo_hand();
+    test_rpp_tokens_hand();
+    test_overlong_hand();
     test_summary();
     test_errors();
     test_fixture();

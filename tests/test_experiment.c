@@ -1,5 +1,6 @@
 // test_experiment.c: experiment files: defaults, a file's values, --set
-// overrides, unknown keys (with the nearest valid keys named), wrong types
+// overrides, which keys were set, the algorithm presets (only on unset
+// keys), unknown keys (with the nearest valid keys named), wrong types
 // (exact messages), bad files, and docs/config.md being the output of
 // `rlc config --doc` (regenerate it with: rlc config --doc > docs/config.md).
 #include <stdio.h>   // fopen
@@ -40,8 +41,47 @@ static void expect_error(const char *text, const char *const *ov, int n_ov, cons
     rlc_exp_free(e);
 }
 
+// algorithm.name = dapo / drgrpo / gspo fill the keys left unset, in the
+// experiment itself (what `rlc config` prints and the learner loop reads).
+static void test_presets(void) {
+    rlc_exp *e = NULL;
+    double d;
+    long long i;
+    int b;
+    const char *s;
+    const char *ov[] = {"algorithm.name=dapo", "sampling.max_new_tokens=100", "algorithm.clip_high=0.3"};
+    CHECK_OK(rlc_exp_defaults(ov, 3, &e));
+    if (e) {
+        CHECK(rlc_exp_get_number(e, "algorithm.clip_high", &d) == RLC_OK && d == 0.3);  // set: kept
+        CHECK(rlc_exp_get_number(e, "algorithm.clip_low", &d) == RLC_OK && d == 0.2);
+        CHECK(rlc_exp_get_bool(e, "algorithm.dynamic_sampling", &b) == RLC_OK && b == 1);
+        CHECK(rlc_exp_get_int(e, "algorithm.overlong_buffer", &i) == RLC_OK && i == 25);  // 100 / 4
+        CHECK(rlc_exp_get_string(e, "algorithm.loss_agg", &s) == RLC_OK && strcmp(s, "token-mean") == 0);
+        CHECK(!rlc_exp_is_set(e, "algorithm.overlong_buffer") && rlc_exp_is_set(e, "algorithm.clip_high"));
+    }
+    rlc_exp_free(e);
+    const char *ov2[] = {"algorithm.name=drgrpo", "sampling.max_new_tokens=64"};
+    CHECK_OK(rlc_exp_defaults(ov2, 2, &e));
+    if (e) {
+        CHECK(rlc_exp_get_bool(e, "algorithm.norm_adv_by_std", &b) == RLC_OK && b == 0);
+        CHECK(rlc_exp_get_number(e, "algorithm.loss_agg_norm", &d) == RLC_OK && d == 64);
+        CHECK(rlc_exp_get_string(e, "algorithm.loss_agg", &s) == RLC_OK && strcmp(s, "seq-mean-token-sum-norm") == 0);
+    }
+    rlc_exp_free(e);
+    const char *file = "return { algorithm = { name = 'gspo', clip_low = 0.2 } }\n";  // 0.2 is also the default
+    CHECK_OK(rlc_exp_load(write_exp(file), NULL, 0, &e));
+    if (e) {
+        CHECK(rlc_exp_get_number(e, "algorithm.clip_low", &d) == RLC_OK && d == 0.2);
+        CHECK(rlc_exp_get_number(e, "algorithm.clip_high", &d) == RLC_OK && d == 4e-4);
+        CHECK(rlc_exp_get_string(e, "algorithm.policy_loss", &s) == RLC_OK && strcmp(s, "gspo") == 0);
+    }
+    rlc_exp_free(e);
+    remove(tmp);
+}
+
 int main(void) {
     rlc_log_set_level(RLC_LOG_ERROR);
+    test_presets();
     rlc_exp *e = NULL;
     double d;
     long long i;
@@ -71,7 +111,7 @@ int main(void) {
         "local n = 16\n"
         "return {\n"
         "  model = { path = 'models/qwen' },\n"
-        "  algorithm = { lr = 2e-6, group_size = n, clip_high = 0.2 },\n"
+        "  algorithm = { lr = 2e-6, group_size = n, clip_high = 0.2, ppo_epochs = 1 },\n"
         "  data = { sources = { {name = 'gsm8k', path = 'gsm8k.jsonl', weight = 1} } },\n"
         "  reward = { funcs = { {script = 'scripts/rewards/gsm8k.lua', weight = 1.0} }, threads = 4.0 },\n"
         "}\n";
@@ -97,6 +137,13 @@ int main(void) {
                      "scripts/rewards/gsm8k.lua") == 0);
         CHECK_OK(rlc_exp_get_json(e, "sampling.stop", &j));
         CHECK(json_array_size(j) == 1);
+        // set by the file (ppo_epochs even to its default value 1) or by an override;
+        // left at the default
+        CHECK(rlc_exp_is_set(e, "algorithm.clip_high") && rlc_exp_is_set(e, "algorithm.ppo_epochs") &&
+              rlc_exp_is_set(e, "algorithm.lr") && rlc_exp_is_set(e, "data.shuffle") &&
+              rlc_exp_is_set(e, "model.path") && rlc_exp_is_set(e, "sampling.stop"));
+        CHECK(!rlc_exp_is_set(e, "algorithm.clip_low") && !rlc_exp_is_set(e, "algorithm.name") &&
+              !rlc_exp_is_set(e, "algorithm.nope") && !rlc_exp_is_set(e, NULL));
         CHECK_OK(rlc_exp_get_number(e, "algorithm.clip_low", &d));  // untouched default
         CHECK(d == 0.2);
     }

@@ -15,16 +15,25 @@
 //   (d) DAPO: groups with equal rewards are dropped; all equal: no update;
 //   (e) learning: repeated steps reward completions that contain a target
 //       token; its probability rises; after the first step, a step
-//       allocates nothing (every allocation fails and the step still works).
+//       allocates nothing (every allocation fails and the step still works);
+//   (f) the algorithms: REINFORCE++'s per-token advantages are the whitened
+//       returns (mean 0, unbiased variance 1 over the completion tokens;
+//       gamma < 1 raises them toward a rewarded completion's end); GSPO at
+//       ratio 1 makes the same update as the vanilla loss, and a second
+//       epoch moves the sequence ratios and clips; the dapo preset's
+//       overlong penalty changes the scores as the formula says.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>  // malloc, free
 #include <string.h>
 
 #include "actor/model.h"      // actor_model_create, actor_forward, actor_kv
 #include "core/core.h"        // rlc_status_name, rlc_last_error, json
 #include "kernels/kernels.h"  // kernels_set_threads
+#include "learner/advantage.h"      // adv_overlong_penalty, adv_summarize
 #include "learner/grpo.h"
+#include "learner/grpo_internal.h"  // the step's per-token advantages (t->adv_tok), white-box
 #include "test.h"
 
 #define VOCAB 40
@@ -181,7 +190,7 @@ static double surrogate(actor_model *m, const dataset *d, const double adv[MAXG]
     return J / (double)N;
 }
 
-static void grpo_advantages(const dataset *d, double adv[MAXG][MAXN]) {
+static void hand_grpo_advantages(const dataset *d, double adv[MAXG][MAXN]) {
     for (int g = 0; g < d->ng; g++) {
         int n = d->n[g];
         double mean = 0, var = 0;
@@ -215,7 +224,7 @@ static void test_wiring(void) {
 
     // the update against central differences of J at the old parameters
     double adv[MAXG][MAXN];
-    grpo_advantages(&d, adv);
+    hand_grpo_advantages(&d, adv);
     actor_params *p = P(m), *p0 = P(m0);
     double worst = 0, gmax = 0;
     int worst_t = -1, checked = 0;
@@ -544,6 +553,257 @@ static void test_learning(void) {
     actor_model_free(m);
 }
 
+// ---- (f) the algorithms -------------------------------------------------------------------------------
+
+// REINFORCE++ on the tiny model: adv_tok (position layout) over the
+// completion tokens has mean 0 and unbiased variance 1/(1 + 1e-8/var); with
+// gamma = 1 every token of a sample holds (r_i - mu) / sd, mu and sd
+// token-weighted from the rewards and lengths; with gamma = 0.5 a rewarded
+// completion's advantages rise toward its end.
+static void test_reinforce_pp(void) {
+    g_rng = 0x9E3779B97F4A7C15ull * 7;
+    static dataset d;
+    make_data(&d, 3, 4);
+    actor_model *m = tiny_model(71);
+    if (!m) return;
+    set_behaviour(&d, m, 0, 0.0);
+    views(&d);
+    grpo_config c;
+    grpo_config_default(&c);
+    c.schedule.lr = 1e-3;
+    c.micro_batch_tokens = 64;
+    c.adv = GRPO_ADV_RPP;
+    for (int pass = 0; pass < 3; pass++) {  // gamma 1, gamma 0.5, gamma 1 with the KL in the reward
+        c.gamma = pass == 1 ? 0.5 : 1.0;
+        c.loss.kl_coef = pass == 2 ? 0.1 : 0;
+        c.kl_in_reward = pass == 2;
+        grpo_trainer *t = NULL;
+        CHECK_OK(grpo_trainer_create(m, NULL, &c, 0, &t));
+        if (!t) break;
+        grpo_stats st;
+        CHECK_OK(grpo_step(t, d.groups, d.ng, 0, &st));
+        // the completion tokens' advantages, sample by sample (P >= 2: every one trains)
+        double sum = 0, sq = 0, N = 0, mu = 0, want_sq = 0;
+        for (int g = 0; g < d.ng; g++)
+            for (int i = 0; i < d.n[g]; i++) mu += d.s[g][i].reward * d.s[g][i].C, N += d.s[g][i].C;
+        mu /= N;
+        for (int g = 0; g < d.ng; g++)
+            for (int i = 0; i < d.n[g]; i++) want_sq += d.s[g][i].C * (d.s[g][i].reward - mu) * (d.s[g][i].reward - mu);
+        double sd = sqrt(want_sq / (N - 1) + 1e-8), worst = 0;
+        int k = 0, rising = 1;
+        for (int g = 0; g < d.ng; g++)
+            for (int i = 0; i < d.n[g]; i++, k++) {
+                const sample *sm = &d.s[g][i];
+                int pos0 = t->soff[k] + sm->P - 1;  // the position that predicts completion token 0
+                for (int j = 0; j < sm->C; j++) {
+                    double a = t->adv_tok[pos0 + j];
+                    CHECK(t->pmask[pos0 + j]);
+                    sum += a, sq += a * a;
+                    if (pass == 0) worst = fmax(worst, fabs(a - (sm->reward - mu) / sd));
+                    if (pass == 1 && j > 0 && sm->reward > 0) rising &= a > t->adv_tok[pos0 + j - 1];
+                }
+            }
+        double mean = sum / N, var = (sq - N * mean * mean) / (N - 1);
+        CHECK_MSG(fabs(mean) < 1e-6 && fabs(var - 1) < 1e-5 && st.updated,
+                  "REINFORCE++ gamma %g: token mean %.3g, unbiased var %.8f, updated %d", c.gamma, mean, var, st.updated);
+        if (pass == 0) CHECK_MSG(worst < 1e-5, "REINFORCE++ gamma 1: worst |A - (r - mu) / sd| %.3g", worst);
+        if (pass == 1) CHECK_MSG(rising, "REINFORCE++ gamma 0.5: a rewarded completion's advantages do not rise");
+        if (pass == 2) CHECK(grpo_trainer_reference(t) != NULL && fabs(st.kl) < 1e-4);  // ref == policy: kl ~ 0
+        printf("(f) REINFORCE++ gamma %.1f%s: %.0f tokens, advantage mean %.1e, unbiased var %.7f%s\n", c.gamma,
+               pass == 2 ? " (KL in the reward)" : "", N, mean, var,
+               pass == 0 ? ", each token (r - mu) / sd" : pass == 1 ? ", rising toward a rewarded completion's end" : "");
+        grpo_trainer_free(t);
+        actor_model_free(m);
+        m = tiny_model(71);  // the same start for the second pass
+        if (!m) return;
+    }
+    actor_model_free(m);
+}
+
+// GSPO: at ratio 1 (k = 0, behaviour == current) and one epoch the sequence
+// ratio is 1 and each token's gradient -A s_i w_i equals the vanilla -A r_t w_i:
+// the same update. With two epochs the second sees s_i != 1 and GSPO's narrow
+// clip (3e-4 / 4e-4) acts.
+static void test_gspo(void) {
+    g_rng = 0x9E3779B97F4A7C15ull * 8;
+    static dataset d;
+    make_data(&d, 3, 4);
+    actor_model *a = tiny_model(81), *b = tiny_model(81), *m0 = tiny_model(81);
+    if (!a || !b || !m0) return;
+    set_behaviour(&d, a, 0, 0.0);
+    views(&d);
+    grpo_config c;
+    grpo_config_default(&c);
+    sgd_like(&c, 0.05);
+    c.micro_batch_tokens = 64;
+    c.loss.agg.mode = RL_AGG_SEQ_MEAN_TOKEN_MEAN;
+    grpo_trainer *ta = NULL, *tb = NULL;
+    CHECK_OK(grpo_trainer_create(a, NULL, &c, 0, &ta));
+    c.loss.policy.kind = RL_POLICY_GSPO;
+    CHECK_OK(grpo_trainer_create(b, NULL, &c, 0, &tb));
+    grpo_stats sa, sb;
+    if (ta) CHECK_OK(grpo_step(ta, d.groups, d.ng, 0, &sa));
+    if (tb) CHECK_OK(grpo_step(tb, d.groups, d.ng, 0, &sb));
+    size_t n = P(a)->numel;
+    float *da = malloc(n * sizeof *da), *db = malloc(n * sizeof *db);
+    for (size_t i = 0; da && db && i < n; i++) {
+        da[i] = P(a)->data[i] - P(m0)->data[i];
+        db[i] = P(b)->data[i] - P(m0)->data[i];
+    }
+    double wabs = 0, rel = da && db ? test_rel_l2(db, da, n, NULL, &wabs) : 1;
+    CHECK_MSG(rel < 1e-4 && fabs(sb.seq_ratio - 1) < 1e-5 && sb.clipfrac == 0 && sa.seq_ratio == 0,
+              "GSPO vs vanilla at ratio 1: update rel L2 %.3g, seq_ratio %.8f, clipfrac %g", rel, sb.seq_ratio,
+              sb.clipfrac);
+    printf("(f) GSPO at ratio 1: update vs vanilla rel L2 %.2e, seq_ratio %.8f\n", rel, sb.seq_ratio);
+    grpo_trainer_free(tb);
+    tb = NULL;
+    memcpy(P(b)->data, P(m0)->data, n * sizeof(float));
+    c.ppo_epochs = 2;
+    c.loss.policy.clip_low = 3e-4, c.loss.policy.clip_high = 4e-4;
+    CHECK_OK(grpo_trainer_create(b, NULL, &c, 0, &tb));
+    if (tb) CHECK_OK(grpo_step(tb, d.groups, d.ng, 0, &sb));
+    CHECK_MSG(fabs(sb.seq_ratio - 1) > 1e-5 && sb.clipfrac > 0 && sb.optimizer_steps == 2,
+              "GSPO 2 epochs: seq_ratio %.8f clipfrac %g", sb.seq_ratio, sb.clipfrac);
+    json_t *j = grpo_stats_json(&sb);
+    CHECK(j && json_is_number(json_object_get(j, "seq_ratio")) && json_is_number(json_object_get(j, "overlong_mean")));
+    json_decref(j);
+    printf("(f) GSPO 2 epochs: mean seq ratio %.6f, clipfrac %.3f\n", sb.seq_ratio, sb.clipfrac);
+    free(da), free(db);
+    grpo_trainer_free(ta);
+    grpo_trainer_free(tb);
+    actor_model_free(a);
+    actor_model_free(b);
+    actor_model_free(m0);
+}
+
+// The dapo preset from the experiment (max_new_tokens 8: overlong_buffer 2):
+// a completion of L tokens gets min(0, -(L - 6) / 2) added to its reward
+// before the group advantages; the statistics show the penalty and the
+// advantages are GRPO's of the penalised scores.
+static void test_dapo_preset(void) {
+    g_rng = 0x9E3779B97F4A7C15ull * 9;
+    static dataset d;
+    make_data(&d, 3, 4);
+    const int lens[3][4] = {{3, 8, 6, 7}, {8, 4, 7, 5}, {5, 6, 8, 3}};
+    for (int g = 0; g < 3; g++)
+        for (int i = 0; i < 4; i++) {
+            sample *sm = &d.s[g][i];
+            for (int j = sm->C; j < lens[g][i]; j++) sm->comp[j] = 2 + (int32_t)(rnd() % 5);
+            sm->C = lens[g][i];
+        }
+    actor_model *m = tiny_model(91);
+    if (!m) return;
+    set_behaviour(&d, m, 0, 0.0);
+    views(&d);
+    rlc_exp *e = NULL;
+    const char *ov[] = {"algorithm.name=dapo", "sampling.max_new_tokens=8", "algorithm.micro_batch_tokens=64",
+                        "algorithm.lr=1e-3"};
+    CHECK_OK(rlc_exp_defaults(ov, 4, &e));
+    grpo_config c;
+    grpo_config_default(&c);
+    if (e) CHECK_OK(grpo_config_from_exp(e, &c));
+    rlc_exp_free(e);
+    CHECK(c.overlong_buffer == 2 && c.max_new_tokens == 8 && c.overlong_penalty == 1.0 && c.dynamic_sampling &&
+          c.loss.agg.mode == RL_AGG_TOKEN_MEAN && c.loss.policy.clip_high == 0.28);
+    grpo_trainer *t = NULL;
+    CHECK_OK(grpo_trainer_create(m, NULL, &c, 0, &t));
+    grpo_stats st;
+    if (t) CHECK_OK(grpo_step(t, d.groups, d.ng, 0, &st));
+    double score[12], adv[12], pen_sum = 0;
+    int hit = 0;
+    for (int g = 0; g < 3; g++) {
+        double mean = 0, var = 0;
+        for (int i = 0; i < 4; i++) {
+            int L = d.s[g][i].C;
+            double p = L > 6 ? -(L - 6) / 2.0 : 0.0;
+            CHECK(adv_overlong_penalty(L, 8, 2, 1.0) == p);
+            score[4 * g + i] = d.s[g][i].reward + p;
+            pen_sum += p, hit += p < 0;
+            mean += score[4 * g + i] / 4;
+        }
+        for (int i = 0; i < 4; i++) var += (score[4 * g + i] - mean) * (score[4 * g + i] - mean) / 3;
+        for (int i = 0; i < 4; i++) adv[4 * g + i] = (score[4 * g + i] - mean) / (sqrt(var) + 1e-6);
+    }
+    adv_summary sm = adv_summarize(adv, 12);
+    double absmax = fmax(fabs(sm.min), fabs(sm.max));
+    CHECK_MSG(st.trained_trajectories == 12 && fabs(st.overlong_mean - pen_sum / 12) < 1e-12 &&
+                  fabs(st.overlong_frac - hit / 12.0) < 1e-12,
+              "overlong mean %g (want %g), frac %g (want %g)", st.overlong_mean, pen_sum / 12, st.overlong_frac,
+              hit / 12.0);
+    CHECK_MSG(fabs(st.adv_mean - sm.mean) < 1e-9 && fabs(st.adv_std - sm.std) < 1e-9 && fabs(st.adv_absmax - absmax) < 1e-9,
+              "advantages mean %g std %g max %g, want %g %g %g", st.adv_mean, st.adv_std, st.adv_absmax, sm.mean, sm.std,
+              absmax);
+    printf("(f) dapo preset: overlong buffer 2 of 8, mean penalty %.4f on %d of 12, advantages as GRPO's of the "
+           "penalised scores (std %.4f)\n", st.overlong_mean, hit, st.adv_std);
+    grpo_trainer_free(t);
+    actor_model_free(m);
+}
+
+// algorithm.name and the presets: each sets only what the experiment left unset.
+static void test_presets(void) {
+    struct {
+        const char *ov[4];
+        int n;
+    } cases[] = {
+        {{"algorithm.name=reinforce++"}, 1},
+        {{"algorithm.name=reinforce++-baseline"}, 1},
+        {{"algorithm.name=grpo", "algorithm.advantage=reinforce++", "algorithm.gamma=0.9"}, 3},
+        {{"algorithm.name=dapo"}, 1},
+        {{"algorithm.name=dapo", "algorithm.clip_high=0.3", "algorithm.dynamic_sampling=false",
+          "algorithm.overlong_buffer=0"}, 4},
+        {{"algorithm.name=drgrpo", "sampling.max_new_tokens=512"}, 2},
+        {{"algorithm.name=drgrpo", "algorithm.loss_agg_norm=100", "algorithm.norm_adv_by_std=true"}, 3},
+        {{"algorithm.name=gspo"}, 1},
+        {{"algorithm.name=gspo", "algorithm.clip_low=0.2", "algorithm.loss_agg=token-mean"}, 3},
+        {{"algorithm.name=grpo", "algorithm.policy_loss=gspo"}, 2},
+    };
+    grpo_config c[10];
+    for (int k = 0; k < 10; k++) {
+        rlc_exp *e = NULL;
+        CHECK_OK(rlc_exp_defaults(cases[k].ov, cases[k].n, &e));
+        grpo_config_default(&c[k]);
+        if (e) CHECK_OK(grpo_config_from_exp(e, &c[k]));
+        rlc_exp_free(e);
+    }
+    CHECK(c[0].adv == GRPO_ADV_RPP && c[0].gamma == 1.0 && c[0].loss.policy.kind == RL_POLICY_VANILLA);
+    CHECK(c[1].adv == GRPO_ADV_RPP_BASELINE);
+    CHECK(c[2].adv == GRPO_ADV_RPP && c[2].gamma == 0.9);
+    // dapo: 0.2 / 0.28, token-mean, dynamic sampling, overlong buffer 1024 / 4 (factor 1)
+    CHECK(c[3].loss.policy.clip_low == 0.2 && c[3].loss.policy.clip_high == 0.28 &&
+          c[3].loss.agg.mode == RL_AGG_TOKEN_MEAN && c[3].dynamic_sampling == 1 && c[3].overlong_buffer == 256 &&
+          c[3].overlong_penalty == 1.0 && c[3].max_new_tokens == 1024 && c[3].adv == GRPO_ADV_GRPO);
+    CHECK_MSG(c[4].loss.policy.clip_high == 0.3 && c[4].dynamic_sampling == 0 && c[4].overlong_buffer == 0,
+              "dapo with explicit keys: clip_high %g dynamic %d buffer %d", c[4].loss.policy.clip_high,
+              c[4].dynamic_sampling, c[4].overlong_buffer);
+    // drgrpo: no std, seq-mean-token-sum-norm over max_new_tokens
+    CHECK(c[5].adv == GRPO_ADV_DRGRPO && c[5].loss.agg.mode == RL_AGG_SEQ_MEAN_TOKEN_SUM_NORM &&
+          c[5].loss.agg.norm == 512);
+    CHECK(c[6].adv == GRPO_ADV_GRPO && c[6].loss.agg.norm == 100 &&
+          c[6].loss.agg.mode == RL_AGG_SEQ_MEAN_TOKEN_SUM_NORM);
+    // gspo: the sequence ratio, 3e-4 / 4e-4, seq-mean-token-mean; clip_low set to its
+    // default value 0.2 explicitly is kept
+    CHECK(c[7].loss.policy.kind == RL_POLICY_GSPO && c[7].loss.policy.clip_low == 3e-4 &&
+          c[7].loss.policy.clip_high == 4e-4 && c[7].loss.agg.mode == RL_AGG_SEQ_MEAN_TOKEN_MEAN &&
+          c[7].adv == GRPO_ADV_GRPO && c[7].overlong_buffer == 0 && c[7].dynamic_sampling == 0);
+    CHECK(c[8].loss.policy.kind == RL_POLICY_GSPO && c[8].loss.policy.clip_low == 0.2 &&
+          c[8].loss.policy.clip_high == 4e-4 && c[8].loss.agg.mode == RL_AGG_TOKEN_MEAN);
+    CHECK(c[9].loss.policy.kind == RL_POLICY_GSPO && c[9].loss.policy.clip_low == 0.2);
+    // bad values are refused, naming the key
+    const char *bad[][2] = {{"algorithm.name=gspo", "algorithm.policy_loss=gpg"},
+                            {"algorithm.name=reinforce++", "algorithm.gamma=1.5"},
+                            {"algorithm.name=dapo", "algorithm.overlong_buffer=2000"},
+                            {"algorithm.name=grpo", "algorithm.overlong_penalty=-1"},
+                            {"algorithm.name=reinforce", "algorithm.gamma=1"}};
+    for (int k = 0; k < 5; k++) {
+        rlc_exp *e = NULL;
+        grpo_config x;
+        grpo_config_default(&x);
+        CHECK_OK(rlc_exp_defaults(bad[k], 2, &e));
+        if (e) CHECK_MSG(grpo_config_from_exp(e, &x) == RLC_ERR_CONFIG, "%s %s accepted", bad[k][0], bad[k][1]);
+        rlc_exp_free(e);
+    }
+}
+
 // ---- the rest: estimators, KL in the reward, config, JSON ---------------------------------------
 
 static void test_misc(void) {
@@ -670,6 +930,10 @@ int main(void) {
     test_dapo();
     test_learning();
     test_misc();
+    test_reinforce_pp();
+    test_gspo();
+    test_dapo_preset();
+    test_presets();
     actor_kv_free(g_kv);
     return test_finish("test_grpo");
 }

@@ -1,9 +1,11 @@
 // test_rl_loss.c: learner/rl_loss.h: every clip branch, the decoupled
 // weights, each aggregation mode and each KL estimator against values worked
-// out by hand (in the comments); every gradient against central finite
-// differences in float64; and tests/data/rl_loss/fixtures.json, written by
-// scripts/make_rl_loss_fixtures.py from verl's formulas in PyTorch (autograd
-// gradients), to 1e-5 relative.
+// out by hand (in the comments); GSPO's sequence ratio (clip, clamp, the
+// behaviour weight, no dual clip) by hand; every gradient against central
+// finite differences in float64 (GSPO's with a constant advantage per
+// sequence, where its straight-through gradient is the true one); and
+// tests/data/rl_loss/fixtures.json, written by scripts/make_rl_loss_fixtures.py
+// from verl's formulas in PyTorch (autograd gradients), to 1e-5 relative.
 //
 // Finite differences: the functions take float arrays and compute in double,
 // so the test puts every input on a grid of 2^-12 and steps by h = 2^-10;
@@ -391,6 +393,67 @@ static void test_errors(void) {
     CHECK(st.loss == 0 && st.tokens == 0);
 }
 
+// ---- GSPO by hand ------------------------------------------------------------------
+
+// Three sequences, token-mean (w = 1/6), clip 0.2 / 0.28, dual clip c = 3 (ignored):
+//   seq 0: log-ratios {0.1, 0.3}, A {1, 0.5}: s = e^0.2 = 1.2214028 inside [0.8, 1.28]:
+//          l = {-s, -0.5 s}, dL/dlogp = {-s, -0.5 s} / 6 = {-0.2035671, -0.1017836};
+//   seq 1: log-ratios {0.5, 0.5, 0.5}, A {1, -1, 2}: s = e^0.5 = 1.6487213 > 1.28:
+//          A > 0 clipped (l = -1.28, -2.56, no gradient), A < 0: l = s, grad s / 6 = 0.2747869;
+//   seq 2: log-ratio 1.5, A = -1: s = e^1.5 = 4.4816891 > c = 3, but GSPO has no dual
+//          clip: l = s, grad s / 6 = 0.7469482.
+//   L = (-1.5 s0 - 1.28 + s1 - 2.56 + s2) / 6 = 0.0763844; clipfrac 2/6; seq_ratio
+//   (s0 + s1 + s2) / 3 = 2.4506044; ppo_kl = -(0.1 + 0.3 + 1.5 + 1.5) / 6 = -0.5666667.
+static void test_gspo_hand(void) {
+    int off[4] = {0, 2, 5, 6};
+    float logp[6] = {0.1f, 0.3f, 0.5f, 0.5f, 0.5f, 1.5f}, prox[6] = {0}, adv[6] = {1, 0.5f, 1, -1, 2, -1};
+    rl_seqs s = {3, off, NULL};
+    rl_policy_config pc = rl_policy_defaults();
+    pc.clip_high = 0.28;
+    pc.kind = RL_POLICY_GSPO;
+    rl_agg a = agg_of(RL_AGG_TOKEN_MEAN);
+    float g[6] = {0};
+    rl_policy_stats st;
+    CHECK_OK(rl_policy_loss(&pc, &a, &s, logp, prox, NULL, adv, &st, g));
+    const double want_g[6] = {-0.2035671, -0.1017836, 0, 0.2747869, 0, 0.7469482};
+    for (int t = 0; t < 6; t++) CHECK_MSG(NEAR(g[t], want_g[t], 1e-6), "gspo dL/dlogp[%d] = %.7f, want %.7f", t, g[t], want_g[t]);
+    CHECK_MSG(NEAR(st.loss, 0.0763844, 1e-6) && NEAR(st.clipfrac, 2.0 / 6, 1e-12) && st.clipfrac_lower == 0 &&
+                  NEAR(st.seq_ratio, 2.4506044, 1e-6) && st.seqs == 3 && NEAR(st.ppo_kl, -0.5666667, 1e-6),
+              "gspo loss %.7f clipfrac %g lower %g seq_ratio %.7f seqs %ld ppo_kl %.7f", st.loss, st.clipfrac,
+              st.clipfrac_lower, st.seq_ratio, st.seqs, st.ppo_kl);
+    // the vanilla loss on the same tokens dual-clips seq 2's token, and reports no seq ratio
+    pc.kind = RL_POLICY_VANILLA;
+    CHECK_OK(rl_policy_loss(&pc, &a, &s, logp, prox, NULL, adv, &st, NULL));
+    CHECK(st.clipfrac_lower > 0 && st.seqs == 0 && st.seq_ratio == 0);
+    pc.kind = RL_POLICY_GSPO;
+
+    // the behaviour weight multiplies each token: behav = prox - log 2 gives w = 2
+    // (below the cap 5): twice the loss and gradients
+    float behav[6], g2[6] = {0};
+    for (int t = 0; t < 6; t++) behav[t] = prox[t] - (float)log(2.0);
+    CHECK_OK(rl_policy_loss(&pc, &a, &s, logp, prox, behav, adv, &st, g2));
+    CHECK_MSG(NEAR(st.loss, 2 * 0.0763844, 3e-6) && NEAR(st.is_mean, 2, 1e-6), "gspo with w = 2: loss %.7f is_mean %g",
+              st.loss, st.is_mean);
+    for (int t = 0; t < 6; t++) CHECK(NEAR(g2[t], 2 * want_g[t], 3e-6));
+
+    // a mean log-ratio of 11 is clamped at 10: s = e^10, and the clamp passes no gradient
+    float lp2[2] = {11.0f, 11.0f}, px2[2] = {0, 0}, ad2[2] = {-1, -1}, g3[2] = {0, 0};
+    int off2[2] = {0, 2};
+    rl_seqs s2 = {1, off2, NULL};
+    CHECK_OK(rl_policy_loss(&pc, &a, &s2, lp2, px2, NULL, ad2, &st, g3));
+    CHECK_MSG(NEAR(st.loss, exp(10.0), 1e-6 * exp(10.0)) && g3[0] == 0 && g3[1] == 0,
+              "clamped: loss %g grad %g", st.loss, g3[0]);
+
+    // names
+    rl_policy_kind k;
+    CHECK(rl_policy_kind_parse("gspo", &k) == RLC_OK && k == RL_POLICY_GSPO);
+    CHECK(rl_policy_kind_parse("vanilla", &k) == RLC_OK && k == RL_POLICY_VANILLA);
+    CHECK(rl_policy_kind_parse("gpg", &k) == RLC_ERR_CONFIG);
+    CHECK(strcmp(rl_policy_kind_name(RL_POLICY_GSPO), "gspo") == 0);
+    pc.kind = (rl_policy_kind)7;
+    CHECK(rl_policy_loss(&pc, &a, &s, logp, prox, NULL, adv, &st, NULL) == RLC_ERR_ARG);
+}
+
 // ---- finite differences in float64 --------------------------------------------------
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -430,21 +493,24 @@ static double fd_slope(const rl_loss_config *c, const rl_seqs *s, const rl_loss_
     return (8 * (l[0] - l[1]) - (l[2] - l[3])) / (12 * FD_H);
 }
 
+// Is logp[t] within 3h of a kink of the KL estimator e?
+static int near_kl_kink(rl_kl_estimator e, const rl_loss_inputs *in, int t) {
+    double d = (double)in->logp[t] - in->ref_logp[t], m = 3 * FD_H;
+    if (e == RL_KL_ABS && fabs(d) < m) return 1;
+    if (e == RL_KL_K3) {
+        double lo = rl_kl_token(RL_KL_K3, in->logp[t] - m, in->ref_logp[t], NULL);
+        double hi = rl_kl_token(RL_KL_K3, in->logp[t] + m, in->ref_logp[t], NULL);
+        if ((lo < 10) != (hi < 10)) return 1;
+    }
+    return 0;
+}
+
 // Is x within 3h of a kink of the loss in logp at token t?
 static int near_kink(const rl_loss_config *c, const rl_loss_inputs *in, int t) {
     double lr = (double)in->logp[t] - in->prox_logp[t], m = 3 * FD_H;
     if (fabs(lr - log(1 - c->policy.clip_low)) < m || fabs(lr - log(1 + c->policy.clip_high)) < m) return 1;
     if (c->policy.clip_ratio_c > 0 && fabs(lr - log(c->policy.clip_ratio_c)) < m) return 1;
-    if (c->use_kl_loss) {
-        double d = (double)in->logp[t] - in->ref_logp[t];
-        if (c->kl_type == RL_KL_ABS && fabs(d) < m) return 1;
-        if (c->kl_type == RL_KL_K3) {
-            double lo = rl_kl_token(RL_KL_K3, in->logp[t] - m, in->ref_logp[t], NULL);
-            double hi = rl_kl_token(RL_KL_K3, in->logp[t] + m, in->ref_logp[t], NULL);
-            if ((lo < 10) != (hi < 10)) return 1;
-        }
-    }
-    return 0;
+    return c->use_kl_loss && near_kl_kink(c->kl_type, in, t);
 }
 
 static void fd_check(const char *what, rl_loss_config *c, int with_behav) {
@@ -503,6 +569,68 @@ static void fd_check(const char *what, rl_loss_config *c, int with_behav) {
            checked, st.policy.clipfrac, st.policy.clipfrac_lower, worst, worst_e);
 }
 
+// GSPO: with one advantage per sequence and no behaviour weight, its
+// straight-through gradient -A s_i w_i per token equals the true derivative
+// of the loss (d s_i / d logp_t = s_i / n_i, over n_i tokens), so central
+// differences check it; sequences whose mean log-ratio lies within 3h of a
+// clip bound are skipped. Eight sequences of 1..12 tokens, a third masked.
+static void fd_check_gspo(rl_agg_mode mode, rl_kl_estimator kl) {
+    enum { NS = 8, GT = 64 };
+    int off[NS + 1] = {0};
+    for (int i = 0; i < NS; i++) off[i + 1] = off[i] + 1 + (int)(rng_next() % 12);
+    int T = off[NS];
+    unsigned char mask[GT];
+    float logp[GT], prox[GT], ref[GT], adv[GT], ent[GT];
+    for (int i = 0; i < NS; i++) {
+        float a = grid(-8192, 8192), shift = grid(-600, 600);  // per-sequence advantage and mean log-ratio
+        for (int t = off[i]; t < off[i + 1]; t++) {
+            mask[t] = rng_next() % 3 != 0;
+            logp[t] = grid(-4 * 4096, -64);
+            prox[t] = logp[t] - shift + grid(-400, 400);
+            ref[t] = logp[t] + grid(-3000, 3000);
+            adv[t] = a;
+            ent[t] = grid(0, 4 * 4096);
+        }
+    }
+    rl_loss_config c = rl_loss_defaults();
+    c.policy.kind = RL_POLICY_GSPO;
+    c.policy.clip_low = 0.05, c.policy.clip_high = 0.08;
+    c.agg.mode = mode;
+    c.agg.norm = 16;
+    c.use_kl_loss = 1, c.kl_type = kl, c.kl_coef = 0.1, c.entropy_coef = 0.01;
+    rl_seqs s = {NS, off, mask};
+    rl_loss_inputs in = {.logp = logp, .prox_logp = prox, .ref_logp = ref, .adv = adv, .entropy = ent};
+    float dl[GT], de[GT];
+    rl_loss_stats st;
+    CHECK_OK(rl_loss_compute(&c, &s, &in, &st, dl, de));
+    double worst = 0;
+    int checked = 0, wi = -1, inside = 0, outside = 0;
+    for (int i = 0; i < NS; i++) {
+        double m = 0;
+        int n = 0;
+        for (int t = off[i]; t < off[i + 1]; t++)
+            if (mask[t]) m += (double)logp[t] - prox[t], n++;
+        if (n == 0) continue;
+        m /= n;
+        if (fabs(m - log(1 - c.policy.clip_low)) < 3 * FD_H || fabs(m - log(1 + c.policy.clip_high)) < 3 * FD_H) continue;
+        int in_clip = m > log(1 - c.policy.clip_low) && m < log(1 + c.policy.clip_high);
+        inside += in_clip, outside += !in_clip;
+        for (int t = off[i]; t < off[i + 1]; t++) {
+            if (!mask[t] || near_kl_kink(kl, &in, t)) continue;
+            double fd = fd_slope(&c, &s, &in, &logp[t]);
+            double err = fabs(fd - dl[t]) / fmax(fabs(fd), 1e-6);
+            if (err > worst) worst = err, wi = t;
+            checked++;
+        }
+    }
+    CHECK_MSG(worst <= 1e-5, "gspo/%s/%s: finite differences: worst rel err %.3g (token %d)", rl_agg_name(mode),
+              rl_kl_name(kl), worst, wi);
+    CHECK_MSG(checked >= T / 3 && inside > 0 && outside > 0, "gspo/%s: %d tokens checked, %d sequences inside the clip, %d outside",
+              rl_agg_name(mode), checked, inside, outside);
+    printf("fd gspo/%-34s %2d tokens (%d seqs inside the clip, %d outside), worst rel err dlogp %.2e\n",
+           rl_agg_name(mode), checked, inside, outside, worst);
+}
+
 static void test_finite_differences(void) {
     const rl_kl_estimator kls[4] = {RL_KL_K1, RL_KL_ABS, RL_KL_K2, RL_KL_K3};
     for (int m = 0; m < RL_AGG_COUNT; m++) {
@@ -526,6 +654,7 @@ static void test_finite_differences(void) {
             fd_check(what, &c, variant >= 1);
         }
     }
+    for (int m = 0; m < RL_AGG_COUNT; m++) fd_check_gspo((rl_agg_mode)m, kls[m]);
 }
 
 // ---- the PyTorch fixture ----------------------------------------------------------------
@@ -608,6 +737,8 @@ static void fixture_loss_case(const json_t *c) {
         cfg.policy.is_cap = num(po, "is_cap");
         const char *ism = json_string_value(json_object_get(po, "is_mode"));
         cfg.policy.is_mode = ism && strcmp(ism, "mask") == 0 ? RL_IS_MASK : RL_IS_TRUNCATE;
+        const char *kind = json_string_value(json_object_get(po, "loss"));
+        if (kind) CHECK_OK(rl_policy_kind_parse(kind, &cfg.policy.kind));
         const char *klt = json_string_value(json_object_get(c, "kl_type"));
         cfg.use_kl_loss = klt && klt[0];
         if (cfg.use_kl_loss) CHECK_OK(rl_kl_parse(klt, &cfg.kl_type));
@@ -620,11 +751,11 @@ static void fixture_loss_case(const json_t *c) {
         float *dl = malloc(T * sizeof *dl), *de = malloc(T * sizeof *de);
         rl_loss_stats st;
         CHECK_OK(rl_loss_compute(&cfg, &s, &in, &st, dl, de));
-        double got[7] = {st.loss, st.policy.loss, st.kl.loss, st.entropy.loss, st.policy.clipfrac,
-                         st.policy.clipfrac_lower, st.policy.ppo_kl};
-        double want[7] = {num(ex, "loss"), num(ex, "policy_loss"), num(ex, "kl_loss"), num(ex, "entropy_loss"),
-                          num(ex, "clipfrac"), num(ex, "clipfrac_lower"), num(ex, "ppo_kl")};
-        close_arr(name, "loss/policy/kl/entropy/clipfrac/lower/ppo_kl", got, want, 7, 1e-6);
+        double got[8] = {st.loss, st.policy.loss, st.kl.loss, st.entropy.loss, st.policy.clipfrac,
+                         st.policy.clipfrac_lower, st.policy.ppo_kl, st.policy.seq_ratio};
+        double want[8] = {num(ex, "loss"), num(ex, "policy_loss"), num(ex, "kl_loss"), num(ex, "entropy_loss"),
+                          num(ex, "clipfrac"), num(ex, "clipfrac_lower"), num(ex, "ppo_kl"), num(ex, "seq_ratio")};
+        close_arr(name, "loss/policy/kl/entropy/clipfrac/lower/ppo_kl/seq_ratio", got, want, 8, 1e-6);
         double *gd = malloc(T * sizeof *gd);
         for (int t = 0; t < T; t++) gd[t] = dl[t];
         close_arr(name, "dlogp", gd, want_dl, T, 1e-3 * max_abs(want_dl, T));
@@ -683,11 +814,11 @@ static void test_fixture(void) {
     if (!doc) return;
     const char *fmt = json_string_value(json_object_get(doc, "format"));
     int ok = fmt && strcmp(fmt, "rlc-rl-loss-fixture") == 0 &&
-             json_integer_value(json_object_get(doc, "version")) == 1;
-    CHECK_MSG(ok, "%s: not an rlc-rl-loss-fixture version 1 (regenerate with scripts/make_rl_loss_fixtures.py)",
+             json_integer_value(json_object_get(doc, "version")) == 2;
+    CHECK_MSG(ok, "%s: not an rlc-rl-loss-fixture version 2 (regenerate with scripts/make_rl_loss_fixtures.py)",
               path);
     json_t *cases = json_object_get(doc, "loss_cases");
-    CHECK(json_array_size(cases) >= 6);
+    CHECK(json_array_size(cases) >= 9);  // six vanilla, three GSPO
     for (size_t k = 0; ok && k < json_array_size(cases); k++) fixture_loss_case(json_array_get(cases, k));
     if (ok) fixture_kl_reward(json_object_get(doc, "kl_reward"));
     json_decref(doc);
@@ -700,6 +831,7 @@ int main(void) {
     test_kl();
     test_entropy_and_total();
     test_errors();
+    test_gspo_hand();
     test_finite_differences();
     test_fixture();
     return test_finish("test_rl_loss");
