@@ -28,6 +28,8 @@ void grpo_trainer_free(grpo_trainer *t) {
     rlc_free(t->smp);
     rlc_free(t->soff);
     rlc_free(t->resp);
+    rlc_free(t->gsrc);
+    rlc_free(t->sidx);
     rlc_free(t->score);
     rlc_free(t->adv);
     rlc_free(t->pen);

@@ -42,6 +42,9 @@ struct grpo_trainer {
     double *score, *adv, *pen;  // (samples)
     int *goff;                  // (groups + 1) group g is samples [goff[g], goff[g+1])
     unsigned char *keep;        // (groups)
+    int *gsrc;                  // (groups) the caller's index of kept group g
+    int *sidx;                  // (samples) the index of sample i in its caller's group
+    const grpo_group *in;       // the caller's groups, during grpo_step only
     int packed_s0, packed_s1;   // the samples the packer holds now (-1: none)
 };
 

@@ -73,6 +73,10 @@ static const exp_field fields[] = {
     {"algorithm.dynamic_sampling", T_BOOL, "false", "DAPO: drop groups whose rewards are all equal and sample more"},
     {"algorithm.max_resample", T_INT, "0", "DAPO: replacement prompts per step at most (0: batch_prompts)"},
     {"algorithm.max_staleness", T_INT, "0", "policy versions a trajectory may lag (0: synchronous on-policy)"},
+    {"algorithm.adaptive_sampling", T_STRING, "\"off\"", "Reinforce-Ada: off, balanced or positive (docs/algorithms.md)"},
+    {"algorithm.ada_rounds", T_INT, "4", "Reinforce-Ada: sampling rounds per prompt at most"},
+    {"algorithm.ada_samples_per_round", T_INT, "0", "Reinforce-Ada: samples per round m (0: group_size)"},
+    {"algorithm.ada_positive_threshold", T_NUMBER, "1.0", "Reinforce-Ada: a sample is positive when its reward reaches this"},
 
     {"sampling.max_new_tokens", T_INT, "1024", "completion length limit (finish_reason \"length\")"},
     {"sampling.temperature", T_NUMBER, "1.0", "sampling temperature"},
