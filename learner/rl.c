@@ -69,6 +69,8 @@ typedef struct {
     int lua_id;
     rlc_script *curr;  // curriculum script (the same state as the prompt script when it is the same file)
     int curr_id, curr_every;
+    const json_t *curr_params;  // curriculum.params (borrowed from exp)
+    json_t *last_curr;          // the latest curriculum call: weights and info, on every metrics line
     lrn_data *data;
     lsrv *srv;
     rlc_board *board;
@@ -476,6 +478,7 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
                                                    (json_int_t)ada->rounds, "rounds_max", (json_int_t)ada->rounds_max,
                                                    "exited", (json_int_t)ada->exited, "fallback",
                                                    (json_int_t)ada->fallback));
+    if (r->last_curr) json_object_set(line, "curriculum", r->last_curr);
     if (r->last_eval) {
         json_object_set(line, "eval", r->last_eval);
         json_decref(r->last_eval);
@@ -599,15 +602,30 @@ static void apply_curriculum(rl_state *r) {
         src[i].name = lrn_data_source_name(r->data, i);
         lrn_data_stats(r->data, i, &src[i].count, &src[i].accuracy, &src[i].mean_abs_adv, &src[i].seen, &src[i].correct);
     }
-    rlc_curriculum_state st = {.step = r->step, .sources = src, .n_sources = n};
+    rlc_curriculum_state st = {.step = r->step, .sources = src, .n_sources = n, .params = r->curr_params};
     rlc_curriculum_result res = {0};
     rlc_script_error err;
     if (rlc_script_curriculum(r->curr, r->curr_id, &st, &res, &err) != RLC_SCRIPT_OK) {
         RLC_WARN("learner: curriculum(state) failed at step %ld: %s; weights unchanged", r->step, err.msg);
         return;
     }
-    if (res.weights && lrn_data_set_weights(r->data, res.weights) != RLC_OK)
+    if (res.weights && lrn_data_set_weights(r->data, res.weights) != RLC_OK) {
         RLC_WARN("learner: curriculum weights refused: %s", rlc_last_error());
+    } else {  // for the log: the weights as probabilities, and the script's numbers
+        json_t *c = json_pack("{s:I}", "step", (json_int_t)r->step);
+        if (c && res.weights) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += res.weights[i];
+            json_t *w = json_object();
+            for (int i = 0; w && i < n; i++) json_object_set_new(w, src[i].name, json_real(res.weights[i] / sum));
+            json_object_set_new(c, "weights", w);
+        }
+        for (int i = 0; c && i < res.n_info; i++) json_object_set_new(c, res.info[i].name, json_real(res.info[i].value));
+        if (c) {
+            if (r->last_curr) json_decref(r->last_curr);
+            r->last_curr = c;
+        }
+    }
     rlc_curriculum_result_clear(&res);
 }
 
@@ -637,6 +655,7 @@ static rlc_status setup(rl_state *r) {
     RLC_TRY(rlc_exp_get_string(r->exp, "curriculum.script", &curr_path));
     RLC_TRY(rlc_exp_get_int(r->exp, "curriculum.every", &every));
     r->curr_every = every > 0 ? (int)every : 1;
+    RLC_TRY(rlc_exp_get_json(r->exp, "curriculum.params", &r->curr_params));
     if (curr_path[0]) {
         // One Lua state for prompt() and curriculum() of the same file, so
         // that they share its `store` (reverse.lua keeps its stage there).
@@ -836,6 +855,7 @@ static void teardown(rl_state *r) {
     rlc_free(r->eval_ex);
     if (r->last_eval) json_decref(r->last_eval);
     if (r->final_eval) json_decref(r->final_eval);
+    if (r->last_curr) json_decref(r->last_curr);
     rlc_exp_free(r->exp);
 }
 
@@ -857,6 +877,7 @@ rlc_status rl_run(const rl_options *o) {
         if (!r.metrics) s = rlc_errorf(RLC_ERR_IO, "%s: cannot write", path);
     }
     long last = o->stop_after > 0 && r.step + o->stop_after < r.steps ? r.step + o->stop_after : r.steps;
+    if (s == RLC_OK && r.curr) apply_curriculum(&r);  // the weights (and a script's store) before the first prompt
     if (s == RLC_OK && r.step == 0) s = run_eval(&r, "before");
     json_t *before = r.last_eval ? json_incref(r.last_eval) : NULL;
     double run_t0 = rlc_now();
