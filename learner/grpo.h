@@ -21,7 +21,9 @@
 //      whose numerics differ from the learner's, e.g. bf16 rollouts);
 //   5. scores (the reward, minus the KL penalty when KL is in the reward),
 //      advantages per group (GRPO, Dr.GRPO, RLOO, REINFORCE++-baseline:
-//      learner/advantage.h);
+//      learner/advantage.h; against the group's own baseline when it brings
+//      one, grpo_group.base_n: Reinforce-Ada), handed back per trajectory in
+//      grpo_group.adv_out when asked (the curriculum's statistics);
 //   6. ppo_epochs passes, each over `minibatches` minibatches of whole
 //      groups; per minibatch: forward, loss and dL/dlogp (learner/rl_loss.h)
 //      and backward row by row, the loss normalised over the whole
