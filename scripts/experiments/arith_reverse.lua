@@ -62,8 +62,10 @@ return {
   curriculum = {
     script = "scripts/curricula/reverse.lua",
     every = 1,
-    -- 256 samples is one step (16 x 16); a stage moves on at 0.6 accuracy
-    params = { schedule = "mixed", focus = 0.5, threshold = 0.6, min_samples = 256, seed = 1 },
+    -- 256 samples is one step (16 x 16). The stage accuracy counts every
+    -- prompt, half of them drawn from all stages: at threshold 0.6 the run
+    -- stayed at stage 0 for 30 steps (0.54 to 0.57), so 0.5 here.
+    params = { schedule = "mixed", focus = 0.5, threshold = 0.5, min_samples = 256, seed = 1 },
   },
   rollout = {
     workers = 1,
