@@ -29,6 +29,8 @@ void grpo_trainer_free(grpo_trainer *t) {
     rlc_free(t->smp);
     rlc_free(t->soff);
     rlc_free(t->resp);
+    rlc_free(t->gsrc);
+    rlc_free(t->sidx);
     rlc_free(t->score);
     rlc_free(t->adv);
     rlc_free(t->pen);
@@ -160,6 +162,11 @@ rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, in
         if (t->ppo) {  // the critic's values, GAE, then the critic's updates (as verl: before the actor's)
             RLC_TRY(ppo_advantages(t, ns, use_prox ? t->prox : t->behav, &st));
             RLC_TRY(ppo_train_critic(t, ns, ng, &st));
+            // the curriculum's statistic: each sample's mean token advantage
+            rl_seqs all = {.nseq = ns, .offsets = t->soff, .mask = t->pmask};
+            RLC_TRY(rl_seqs_sum(&all, t->adv_tok, t->adv));
+            for (int i = 0; i < ns; i++) t->adv[i] = t->resp[i] > 0 ? t->adv[i] / t->resp[i] : 0.0;
+            grpo_export_advantages(t, ng);
         } else {
             RLC_TRY(grpo_advantages(t, ns, ng, use_prox ? t->prox : t->behav, &st));
         }

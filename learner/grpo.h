@@ -21,11 +21,14 @@
 //      whose numerics differ from the learner's, e.g. bf16 rollouts);
 //   5. scores (the reward, plus DAPO's overlong penalty when on, minus the
 //      KL penalty when KL is in the reward), advantages per group (GRPO,
-//      Dr.GRPO, RLOO, REINFORCE++-baseline) or per token (REINFORCE++:
-//      discounted returns whitened over the batch) (learner/advantage.h);
-//      with PPO instead the critic's values, GAE advantages and returns per
-//      token, and ppo_epochs passes of critic updates over the same
-//      minibatches (learner/ppo.c);
+//      Dr.GRPO, RLOO, REINFORCE++-baseline; against the group's own
+//      baseline when it brings one, grpo_group.base_n: Reinforce-Ada) or per
+//      token (REINFORCE++: discounted returns whitened over the batch)
+//      (learner/advantage.h), handed back per trajectory in
+//      grpo_group.adv_out when asked (the curriculum's statistics); with PPO
+//      instead the critic's values, GAE advantages and returns per token, and
+//      ppo_epochs passes of critic updates over the same minibatches
+//      (learner/ppo.c);
 //   6. ppo_epochs passes, each over `minibatches` minibatches of whole
 //      groups; per minibatch: forward, loss and dL/dlogp (learner/rl_loss.h)
 //      and backward row by row, the loss normalised over the whole
@@ -152,9 +155,24 @@ rlc_status grpo_config_check(const grpo_config *c);
 // ---- one step ---------------------------------------------------------------------
 
 // One group: the n trajectories of one prompt (borrowed for the call).
+// Optional, zero when unused:
+//   base_n > 0: the baseline of the GRPO, Dr.GRPO and RLOO estimators is
+//     base_mean and base_std (unbiased) of base_n rewards drawn for the
+//     prompt, not the group's own (Reinforce-Ada: every sample drawn, of
+//     which these n were kept; learner/ada.h). RLOO's baseline is then the
+//     mean of the other base_n - 1. REINFORCE++-baseline ignores it.
+//   adv_out (n): filled by grpo_step with the advantage each trajectory
+//     trained with, the mean over its completion tokens (the advantage is
+//     one per trajectory, broadcast); NaN for a trajectory not trained on
+//     (stale, from the future, DAPO-filtered, no completion token in a row,
+//     nothing trained this step). Set to NaN once the arguments are
+//     checked, so a step that fails later leaves NaN or the values so far.
 typedef struct grpo_group {
     const rlc_msg_trajectory *trajs;  // (n)
     int n;
+    int base_n;                       // 0: the group's own statistics
+    double base_mean, base_std;
+    double *adv_out;                  // (n) or NULL
 } grpo_group;
 
 #define GRPO_STALE_BINS 16  // staleness histogram: lags 0 .. 14, and >= 15 in the last bin

@@ -30,12 +30,12 @@ static int grow(void **bufs[], const size_t *sz, int k, size_t *cap, size_t n) {
 
 static rlc_status reserve_samples(grpo_trainer *t, size_t samples, size_t groups) {
     void **smp[] = {(void **)&t->sel, (void **)&t->smp, (void **)&t->soff, (void **)&t->resp,
-                    (void **)&t->score, (void **)&t->adv, (void **)&t->pen};
+                    (void **)&t->score, (void **)&t->adv, (void **)&t->pen, (void **)&t->sidx};
     const size_t smp_sz[] = {sizeof *t->sel, sizeof *t->smp, sizeof *t->soff, sizeof *t->resp,
-                             sizeof *t->score, sizeof *t->adv, sizeof *t->pen};
-    void **grp[] = {(void **)&t->goff, (void **)&t->keep};
-    const size_t grp_sz[] = {sizeof *t->goff, sizeof *t->keep};
-    if (!grow(smp, smp_sz, 7, &t->cap_smp, samples + 1) || !grow(grp, grp_sz, 2, &t->cap_grp, groups + 1))
+                             sizeof *t->score, sizeof *t->adv, sizeof *t->pen, sizeof *t->sidx};
+    void **grp[] = {(void **)&t->goff, (void **)&t->keep, (void **)&t->gsrc};
+    const size_t grp_sz[] = {sizeof *t->goff, sizeof *t->keep, sizeof *t->gsrc};
+    if (!grow(smp, smp_sz, 8, &t->cap_smp, samples + 1) || !grow(grp, grp_sz, 3, &t->cap_grp, groups + 1))
         return rlc_errorf(RLC_ERR_NOMEM, "GRPO: out of memory for a step of %zu trajectories", samples);
     return RLC_OK;
 }
@@ -100,12 +100,20 @@ rlc_status grpo_select(grpo_trainer *t, const grpo_group *groups, int n_groups, 
                        int64_t *max_lag) {
     long total = 0;
     for (int g = 0; g < n_groups; g++) {
-        if (groups[g].n < 0 || (groups[g].n > 0 && !groups[g].trajs))
-            return rlc_errorf(RLC_ERR_ARG, "grpo_step: group %d: %d trajectories at %p", g, groups[g].n,
-                              (const void *)groups[g].trajs);
-        total += groups[g].n;
+        const grpo_group *gr = &groups[g];
+        if (gr->n < 0 || (gr->n > 0 && !gr->trajs))
+            return rlc_errorf(RLC_ERR_ARG, "grpo_step: group %d: %d trajectories at %p", g, gr->n,
+                              (const void *)gr->trajs);
+        if (gr->base_n < 0 || (gr->base_n > 0 && !(isfinite(gr->base_mean) && gr->base_std >= 0 &&
+                                                    isfinite(gr->base_std))))
+            return rlc_errorf(RLC_ERR_ARG, "grpo_step: group %d: baseline of %d rewards, mean %g, std %g", g,
+                              gr->base_n, gr->base_mean, gr->base_std);
+        total += gr->n;
     }
     RLC_TRY(reserve_samples(t, (size_t)total, (size_t)n_groups));
+    t->in = groups;
+    for (int g = 0; g < n_groups; g++)
+        for (int i = 0; groups[g].adv_out && i < groups[g].n; i++) groups[g].adv_out[i] = NAN;
     int k = t->cfg.max_staleness, ns = 0, kept_groups = 0;
     *max_lag = 0;
     double rsum = 0, rsq = 0, lsum = 0;
@@ -128,6 +136,7 @@ rlc_status grpo_select(grpo_trainer *t, const grpo_group *groups, int n_groups, 
             }
             RLC_TRY(check_traj(t, tr, g, i));
             if (lag > *max_lag) *max_lag = lag;
+            t->sidx[ns] = i;
             t->sel[ns++] = tr;
             rsum += tr->reward;
             rsq += tr->reward * tr->reward;
@@ -135,7 +144,10 @@ rlc_status grpo_select(grpo_trainer *t, const grpo_group *groups, int n_groups, 
             if ((long)tr->n_tokens > st->resp_len_max) st->resp_len_max = tr->n_tokens;
             correct += is_correct(tr, t->cfg.accuracy_threshold);
         }
-        if (ns > t->goff[kept_groups]) t->goff[++kept_groups] = ns;
+        if (ns > t->goff[kept_groups]) {
+            t->gsrc[kept_groups] = g;
+            t->goff[++kept_groups] = ns;
+        }
     }
     if (ns > 0) {
         st->reward_mean = rsum / ns;
@@ -163,8 +175,12 @@ rlc_status grpo_filter_groups(grpo_trainer *t, int *ng, grpo_stats *st) {
             st->filtered_trajectories += b - a;
             continue;
         }
-        for (int i = a; i < b; i++) t->sel[s_out++] = t->sel[i];
+        for (int i = a; i < b; i++) {
+            t->sidx[s_out] = t->sidx[i];
+            t->sel[s_out++] = t->sel[i];
+        }
         t->goff[g_out] = s_out - (b - a);
+        t->gsrc[g_out] = t->gsrc[g];
         g_out++;
     }
     t->goff[g_out] = s_out;
@@ -290,6 +306,37 @@ static rlc_status rpp_token_advantages(grpo_trainer *t, int ns, int kl_tok) {
     return RLC_OK;
 }
 
+// Groups that bring their own baseline (grpo_group.base_n > 0, Reinforce-Ada:
+// the statistics of every sample drawn for the prompt) get the GRPO, Dr.GRPO
+// or RLOO advantage against it instead of their own mean and std.
+static void apply_group_baselines(grpo_trainer *t, int ng) {
+    const grpo_config *c = &t->cfg;
+    if (c->adv != GRPO_ADV_GRPO && c->adv != GRPO_ADV_DRGRPO && c->adv != GRPO_ADV_RLOO) return;
+    for (int g = 0; g < ng; g++) {
+        const grpo_group *gr = &t->in[t->gsrc[g]];
+        if (gr->base_n <= 0) continue;
+        double mean = gr->base_mean, std = gr->base_std, N = gr->base_n;
+        for (int i = t->goff[g]; i < t->goff[g + 1]; i++) {
+            double d = t->score[i] - mean;
+            if (c->adv == GRPO_ADV_GRPO) t->adv[i] = d / (std + c->adv_eps);
+            else if (c->adv == GRPO_ADV_DRGRPO) t->adv[i] = d;
+            else t->adv[i] = N > 1 ? d * N / (N - 1) : t->score[i];  // r - mean of the other N - 1
+        }
+    }
+}
+
+// adv_out of the caller's groups: the mean over its completion tokens of the
+// advantage each trained trajectory trained with (t->adv: one per sample for
+// the group estimators, the token mean for REINFORCE++ and PPO's GAE).
+void grpo_export_advantages(grpo_trainer *t, int ng) {
+    for (int g = 0; g < ng; g++) {
+        const grpo_group *gr = &t->in[t->gsrc[g]];
+        if (!gr->adv_out) continue;
+        for (int i = t->goff[g]; i < t->goff[g + 1]; i++)
+            if (t->resp[i] > 0) gr->adv_out[t->sidx[i]] = t->adv[i];
+    }
+}
+
 rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, grpo_stats *st) {
     const grpo_config *c = &t->cfg;
     rl_seqs all = all_seqs(t, ns);
@@ -315,6 +362,8 @@ rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, gr
     case GRPO_ADV_RLOO: RLC_TRY(adv_rloo(t->score, ns, t->goff, ng, t->adv)); break;
     default: RLC_TRY(adv_rpp_baseline(t->score, t->resp, ns, t->goff, ng, t->adv)); break;
     }
+    apply_group_baselines(t, ng);
+    grpo_export_advantages(t, ng);
     adv_summary sm = adv_summarize(t->adv, ns);
     st->adv_mean = sm.mean;
     st->adv_std = sm.std;

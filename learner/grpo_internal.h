@@ -42,6 +42,9 @@ struct grpo_trainer {
     double *score, *adv, *pen;  // (samples)
     int *goff;                  // (groups + 1) group g is samples [goff[g], goff[g+1])
     unsigned char *keep;        // (groups)
+    int *gsrc;                  // (groups) the caller's index of kept group g
+    int *sidx;                  // (samples) the index of sample i in its caller's group
+    const grpo_group *in;       // the caller's groups, during grpo_step only
     int packed_s0, packed_s1;   // the samples the packer holds now (-1: none)
     struct ppo_state *ppo;      // PPO's critic and its step buffers; NULL without PPO (ppo.c)
 };
@@ -66,6 +69,9 @@ rlc_status grpo_nograd_logprobs(grpo_trainer *t, actor_trainer *fwd, int ns, flo
 // Scores (reward, minus the KL penalty in the reward, computed from `old`),
 // advantages per group, and their per-token broadcast.
 rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, grpo_stats *st);
+// Copies t->adv of the trained samples into the adv_out of their groups
+// (grpo_group.adv_out, for the curriculum's statistics).
+void grpo_export_advantages(grpo_trainer *t, int ng);
 // The epochs of minibatch updates; use_behav: the proximal log-probs were
 // recomputed (decoupled objective), else the behaviour ones are the old ones.
 rlc_status grpo_train(grpo_trainer *t, int ns, int ng, int use_behav, grpo_stats *st);

@@ -8,6 +8,7 @@
 #include <string.h>  // strcmp
 
 #include "actor/chat.h"       // chat templates
+#include "ada.h"              // Reinforce-Ada: ada_check, ada_select
 #include "actor/model.h"      // actor_model
 #include "actor/tokenizer.h"  // tok_*
 #include "checkpoint.h"       // ckpt_*
@@ -15,6 +16,7 @@
 #include "dataset.h"          // lrn_data
 #include "eval.h"             // lrn_eval
 #include "grpo.h"             // grpo_trainer
+#include "rl_pool.h"          // rl_pool: a prompt's trajectories
 #include "server.h"           // lsrv
 
 #define RL_MAX_STOPS 16
@@ -24,18 +26,28 @@ typedef struct {
     uint64_t prompt_id;
     int source;
     size_t index;
-} flight;  // a prompt handed to the server, not yet back
+    int ada;  // Reinforce-Ada: the prompt's slot in rl_state.ada; -1: a plain request
+} flight;  // a request handed to the server, not yet back
 
+typedef rl_pool ready_group;
+
+// A rendered prompt, kept to send again (Reinforce-Ada's next round).
 typedef struct {
-    uint64_t prompt_id;
-    int source;
-    int n;
-    rlc_msg_trajectory *trajs;     // (n) owned arrays inside
-    rlc_proto_component *comps;    // (n * LSRV_MAX_COMPONENTS)
-    char (*comp_names)[48];        // same
-    int32_t *prompt;
-    uint32_t n_prompt;
-} ready_group;
+    int *ids;
+    size_t n_ids;
+    char *text, *example, *answer;  // answer may be NULL
+} rendered;
+
+// Reinforce-Ada: a prompt still being sampled, round by round.
+typedef struct {
+    int used;
+    size_t index;      // the record (source: pool.source)
+    rendered req;
+    ready_group pool;  // every sample drawn so far
+    double *rewards;   // (cap) their rewards, for ada_check / ada_select
+    int *keep;         // (group_size)
+    int cap;
+} ada_prompt;
 
 typedef struct {
     const rl_options *opt;
@@ -45,6 +57,7 @@ typedef struct {
     const char *model_path, *tok_path, *out_dir, *prompt_key, *answer_key, *prompt_script, *template_name;
     long steps;
     int batch_prompts, group_size, max_staleness, max_prompt_tokens, dynamic_sampling, max_resample;
+    ada_config ada_cfg;  // mode ADA_MODE_OFF: plain groups
     int log_every, save_every, keep;
     rlc_proto_sampling sampling;
     const char *stops[RL_MAX_STOPS];
@@ -56,6 +69,8 @@ typedef struct {
     int lua_id;
     rlc_script *curr;  // curriculum script (the same state as the prompt script when it is the same file)
     int curr_id, curr_every;
+    const json_t *curr_params;  // curriculum.params (borrowed from exp)
+    json_t *last_curr;          // the latest curriculum call: weights and info, on every metrics line
     lrn_data *data;
     lsrv *srv;
     rlc_board *board;
@@ -65,6 +80,10 @@ typedef struct {
     int n_flights, cap_flights;
     ready_group *ready;
     int n_ready, cap_ready;
+    ada_prompt *ada;  // Reinforce-Ada's prompts being sampled (slots)
+    int cap_ada;
+    double *adv_buf;  // (cap_adv) grpo_group.adv_out of a step
+    int cap_adv;
     uint64_t next_prompt_id;
     long resampled_this_step, filtered_this_step, skipped_prompts;
     FILE *metrics;
@@ -133,6 +152,16 @@ static rlc_status read_settings(rl_state *r) {
     if (r->batch_prompts <= 0 || r->group_size <= 0)
         return rlc_errorf(RLC_ERR_CONFIG, "algorithm.batch_prompts and algorithm.group_size must be positive");
     if (r->max_staleness < 0) return rlc_errorf(RLC_ERR_CONFIG, "algorithm.max_staleness must be >= 0");
+    const char *ada_name;
+    RLC_TRY(rlc_exp_get_string(e, "algorithm.adaptive_sampling", &ada_name));
+    RLC_TRY(ada_mode_parse(ada_name, &r->ada_cfg.mode));
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.ada_rounds", &v));
+    r->ada_cfg.rounds = (int)v;
+    RLC_TRY(rlc_exp_get_int(e, "algorithm.ada_samples_per_round", &v));
+    r->ada_cfg.per_round = v > 0 ? (int)v : r->group_size;
+    RLC_TRY(rlc_exp_get_number(e, "algorithm.ada_positive_threshold", &r->ada_cfg.threshold));
+    r->ada_cfg.n = r->group_size;
+    if (r->ada_cfg.mode != ADA_MODE_OFF) RLC_TRY(ada_config_check(&r->ada_cfg));
     return RLC_OK;
 }
 
@@ -181,7 +210,7 @@ static rlc_status render_prompt(rl_state *r, const json_t *rec, int **ids, size_
     return s;
 }
 
-static rlc_status add_flight(rl_state *r, uint64_t id, int source, size_t index) {
+static rlc_status add_flight(rl_state *r, uint64_t id, int source, size_t index, int ada) {
     if (r->n_flights == r->cap_flights) {
         int cap = r->cap_flights ? 2 * r->cap_flights : 64;
         flight *grown = rlc_realloc(r->flights, sizeof(flight) * (size_t)cap);
@@ -189,49 +218,114 @@ static rlc_status add_flight(rl_state *r, uint64_t id, int source, size_t index)
         r->flights = grown;
         r->cap_flights = cap;
     }
-    r->flights[r->n_flights++] = (flight){id, source, index};
+    r->flights[r->n_flights++] = (flight){id, source, index, ada};
     return RLC_OK;
 }
 
-// Takes the next example, renders it and hands it to the server. A prompt
-// that cannot be rendered or is too long is skipped and counted.
+static void rendered_free(rendered *q) {
+    rlc_free(q->ids);
+    rlc_free(q->text);
+    rlc_free(q->example);
+    rlc_free(q->answer);
+    memset(q, 0, sizeof *q);
+}
+
+// Renders record (src, idx) into q: RLC_OK, RLC_ERR_NOMEM, or another
+// status for a record that cannot be a prompt (q is then empty).
+static rlc_status render_request(rl_state *r, int src, size_t idx, rendered *q) {
+    memset(q, 0, sizeof *q);
+    const json_t *rec = lrn_data_record(r->data, src, idx);
+    rlc_status s = render_prompt(r, rec, &q->ids, &q->n_ids, &q->text);
+    if (s == RLC_OK && (q->n_ids == 0 || (int)q->n_ids > r->max_prompt_tokens))
+        s = rlc_errorf(RLC_ERR_LIMIT, "prompt of %zu tokens (data.max_prompt_tokens %d)", q->n_ids, r->max_prompt_tokens);
+    char *example = s == RLC_OK ? json_dumps(rec, JSON_COMPACT) : NULL;
+    if (example) q->example = rlc_strdup(example);
+    free(example);
+    const json_t *ans = json_object_get(rec, r->answer_key);
+    char numbuf[64];
+    const char *answer = json_string_value(ans);
+    if (!answer && json_is_number(ans)) {
+        snprintf(numbuf, sizeof numbuf, "%.17g", json_number_value(ans));
+        answer = numbuf;
+    }
+    if (s == RLC_OK && answer) q->answer = rlc_strdup(answer);
+    if (s == RLC_OK && (!q->example || (answer && !q->answer))) s = rlc_errorf(RLC_ERR_NOMEM, "prompt");
+    if (s != RLC_OK) rendered_free(q);
+    return s;
+}
+
+// Hands q to the server as a request for n samples under a new prompt id
+// (a fresh seed), and records the flight.
+static rlc_status send_request(rl_state *r, const rendered *q, int n, int src, size_t idx, int ada, uint64_t *id_out) {
+    rlc_proto_kv meta[3] = {{"prompt", q->text}, {"example", q->example}, {"answer", q->answer ? q->answer : ""}};
+    uint64_t id = ++r->next_prompt_id;
+    rlc_msg_prompt_request req = {.prompt_id = id, .tokens = q->ids, .n_tokens = (uint32_t)q->n_ids, .n = (uint32_t)n,
+                                  .sampling = r->sampling, .metadata = meta, .n_metadata = q->answer ? 3 : 2};
+    req.sampling.seed = id * 0x9E3779B97F4A7C15ull + 1;
+    RLC_TRY(lsrv_submit(r->srv, &req));
+    if (id_out) *id_out = id;
+    return add_flight(r, id, src, idx, ada);
+}
+
+// A free Reinforce-Ada slot (grown when all are taken), or -1 when out of memory.
+static int ada_slot(rl_state *r) {
+    for (int i = 0; i < r->cap_ada; i++)
+        if (!r->ada[i].used) return i;
+    int cap = r->cap_ada ? 2 * r->cap_ada : 64;
+    ada_prompt *grown = rlc_realloc(r->ada, sizeof(ada_prompt) * (size_t)cap);
+    if (!grown) return -1;
+    memset(grown + r->cap_ada, 0, sizeof(ada_prompt) * (size_t)(cap - r->cap_ada));
+    r->ada = grown;
+    int at = r->cap_ada;
+    r->cap_ada = cap;
+    return at;
+}
+
+static void ada_release(ada_prompt *a) {
+    rendered_free(&a->req);
+    rl_pool_free(&a->pool);
+    rlc_free(a->rewards);
+    rlc_free(a->keep);
+    memset(a, 0, sizeof *a);
+}
+
+// Takes the next example, renders it and hands it to the server (with
+// Reinforce-Ada: its first round). A prompt that cannot be rendered or is
+// too long is skipped and counted.
 static rlc_status submit_next(rl_state *r) {
     for (int tries = 0; tries < 100; tries++) {
         int src;
         size_t idx;
         lrn_data_next(r->data, &src, &idx);
-        const json_t *rec = lrn_data_record(r->data, src, idx);
-        int *ids;
-        size_t n_ids;
-        char *text;
-        rlc_status s = render_prompt(r, rec, &ids, &n_ids, &text);
+        rendered q;
+        rlc_status s = render_request(r, src, idx, &q);
         if (s == RLC_ERR_NOMEM) return s;
-        if (s != RLC_OK || n_ids == 0 || (int)n_ids > r->max_prompt_tokens) {
-            if (s != RLC_OK) RLC_WARN("learner: %s example %zu skipped: %s", lrn_data_source_name(r->data, src), idx, rlc_last_error());
+        if (s != RLC_OK) {
+            if (s != RLC_ERR_LIMIT)
+                RLC_WARN("learner: %s example %zu skipped: %s", lrn_data_source_name(r->data, src), idx, rlc_last_error());
             r->skipped_prompts++;
-            rlc_free(ids);
-            rlc_free(text);
             continue;
         }
-        char *example = json_dumps(rec, JSON_COMPACT);
-        const json_t *ans = json_object_get(rec, r->answer_key);
-        char numbuf[64];
-        const char *answer = json_string_value(ans);
-        if (!answer && json_is_number(ans)) {
-            snprintf(numbuf, sizeof numbuf, "%.17g", json_number_value(ans));
-            answer = numbuf;
+        if (r->ada_cfg.mode == ADA_MODE_OFF) {
+            s = send_request(r, &q, r->group_size, src, idx, -1, NULL);
+            rendered_free(&q);
+            return s;
         }
-        rlc_proto_kv meta[3] = {{"prompt", text}, {"example", example ? example : "{}"}, {"answer", answer ? answer : ""}};
-        uint64_t id = ++r->next_prompt_id;
-        rlc_msg_prompt_request req = {.prompt_id = id, .tokens = ids, .n_tokens = (uint32_t)n_ids,
-                                      .n = (uint32_t)r->group_size, .sampling = r->sampling,
-                                      .metadata = meta, .n_metadata = answer ? 3 : 2};
-        req.sampling.seed = id * 0x9E3779B97F4A7C15ull + 1;
-        s = lsrv_submit(r->srv, &req);
-        if (s == RLC_OK) s = add_flight(r, id, src, idx);
-        rlc_free(ids);
-        rlc_free(text);
-        free(example);
+        int slot = ada_slot(r);
+        if (slot < 0) {
+            rendered_free(&q);
+            return rlc_errorf(RLC_ERR_NOMEM, "learner: Reinforce-Ada prompts");
+        }
+        ada_prompt *a = &r->ada[slot];
+        a->used = 1;
+        a->req = q;
+        a->index = idx;
+        a->pool.source = src;
+        a->pool.rounds = 1;
+        a->keep = rlc_malloc(sizeof(int) * (size_t)r->group_size);
+        s = a->keep ? send_request(r, &a->req, r->ada_cfg.per_round, src, idx, slot, &a->pool.prompt_id)
+                    : rlc_errorf(RLC_ERR_NOMEM, "learner: Reinforce-Ada prompts");
+        if (s != RLC_OK) ada_release(a);
         return s;
     }
     return rlc_errorf(RLC_ERR_FORMAT, "learner: 100 examples in a row could not be used as prompts (see the warnings)");
@@ -239,40 +333,22 @@ static rlc_status submit_next(rl_state *r) {
 
 // ---- groups -----------------------------------------------------------------------
 
-static void ready_free(ready_group *g) {
-    for (int i = 0; g->trajs && i < g->n; i++) {
-        rlc_free((void *)g->trajs[i].tokens);
-        rlc_free((void *)g->trajs[i].logprobs);
-        rlc_free((void *)g->trajs[i].versions);
-    }
-    rlc_free(g->trajs);
-    rlc_free(g->comps);
-    rlc_free(g->comp_names);
-    rlc_free(g->prompt);
-    memset(g, 0, sizeof *g);
-}
+static void ready_free(ready_group *g) { rl_pool_free(g); }
 
-static int all_equal(const lsrv_group *g) {
-    for (uint32_t i = 1; i < g->n; i++)
+static int all_equal(const ready_group *g) {
+    for (int i = 1; i < g->n; i++)
         if (g->trajs[i].reward != g->trajs[0].reward) return 0;
     return 1;
 }
 
-// A completed group from the server: kept (copied) for the next step, or
-// dropped by DAPO's filter and replaced by a new prompt.
-static void on_group(void *ud, const lsrv_group *g) {
-    rl_state *r = ud;
-    int source = -1;
-    for (int i = 0; i < r->n_flights; i++)
-        if (r->flights[i].prompt_id == g->prompt_id) {
-            source = r->flights[i].source;
-            r->flights[i] = r->flights[--r->n_flights];
-            break;
-        }
-    if (r->dynamic_sampling && all_equal(g)) {
+// A finished group (owned; moved into the ready list or freed): kept for the
+// next step, or dropped by DAPO's filter and replaced by a new prompt.
+static void group_done(rl_state *r, ready_group *d) {
+    if (r->dynamic_sampling && all_equal(d)) {
         r->filtered_this_step++;
-        if (source >= 0)
-            for (uint32_t i = 0; i < g->n; i++) lrn_data_observe(r->data, source, g->trajs[i].reward >= 1.0, 0);
+        if (d->source >= 0)
+            for (int i = 0; i < d->n; i++) lrn_data_observe(r->data, d->source, d->trajs[i].reward >= 1.0, 0);
+        rl_pool_free(d);
         if (r->resampled_this_step < r->max_resample) {
             r->resampled_this_step++;
             if (submit_next(r) != RLC_OK) RLC_WARN("learner: no replacement prompt: %s", rlc_last_error());
@@ -282,66 +358,98 @@ static void on_group(void *ud, const lsrv_group *g) {
     if (r->n_ready == r->cap_ready) {
         int cap = r->cap_ready ? 2 * r->cap_ready : 64;
         ready_group *grown = rlc_realloc(r->ready, sizeof(ready_group) * (size_t)cap);
-        if (!grown) return;
+        if (!grown) {
+            RLC_ERROR("learner: out of memory keeping group %llu", (unsigned long long)d->prompt_id);
+            rl_pool_free(d);
+            return;
+        }
         r->ready = grown;
         r->cap_ready = cap;
     }
-    ready_group *d = &r->ready[r->n_ready];
+    r->ready[r->n_ready++] = *d;
     memset(d, 0, sizeof *d);
-    d->prompt_id = g->prompt_id;
-    d->source = source;
-    d->n = (int)g->n;
-    d->n_prompt = g->n_prompt;
-    d->trajs = rlc_calloc(g->n, sizeof(rlc_msg_trajectory));
-    d->comps = rlc_calloc((size_t)g->n * LSRV_MAX_COMPONENTS, sizeof(rlc_proto_component));
-    d->comp_names = rlc_calloc((size_t)g->n * LSRV_MAX_COMPONENTS, 48);
-    d->prompt = rlc_malloc(sizeof(int32_t) * g->n_prompt);
-    int ok = d->trajs && d->comps && d->comp_names && d->prompt;
-    if (ok) memcpy(d->prompt, g->prompt, sizeof(int32_t) * g->n_prompt);
-    for (uint32_t i = 0; ok && i < g->n; i++) {
-        const lsrv_traj *s = &g->trajs[i];
-        rlc_msg_trajectory *t = &d->trajs[i];
-        size_t n = s->n ? s->n : 1;
-        int32_t *tok = rlc_malloc(sizeof(int32_t) * n), *ver = rlc_malloc(sizeof(int32_t) * n);
-        float *lp = rlc_malloc(sizeof(float) * n);
-        t->tokens = tok, t->versions = ver, t->logprobs = lp;
-        if (!tok || !ver || !lp) {
-            ok = 0;
-            break;
-        }
-        memcpy(tok, s->tokens, sizeof(int32_t) * s->n);
-        memcpy(ver, s->versions, sizeof(int32_t) * s->n);
-        memcpy(lp, s->logprobs, sizeof(float) * s->n);
-        t->n_tokens = s->n;
-        t->prompt_id = g->prompt_id;
-        t->sample_index = s->sample_index;
-        t->prompt_tokens = d->prompt;
-        t->n_prompt_tokens = d->n_prompt;
-        t->reward = s->reward;
-        t->finish = s->finish;
-        t->generate_s = s->generate_s;
-        t->reward_s = s->reward_s;
-        t->queue_s = s->queue_s;
-        for (int c = 0; c < s->n_components; c++) {
-            char *name = d->comp_names[i * LSRV_MAX_COMPONENTS + c];
-            snprintf(name, 48, "%s", s->components[c].name);
-            d->comps[i * LSRV_MAX_COMPONENTS + c] = (rlc_proto_component){name, s->components[c].value};
-        }
-        t->components = d->comps + i * LSRV_MAX_COMPONENTS;
-        t->n_components = (uint32_t)s->n_components;
-    }
-    if (!ok) {
-        RLC_ERROR("learner: out of memory keeping group %llu", (unsigned long long)g->prompt_id);
-        ready_free(d);
+}
+
+// Reinforce-Ada: a round of slot `slot` came back. Another round while the
+// prompt is active; else the cut to group_size with the prompt's baseline.
+static void ada_round_done(rl_state *r, int slot, const lsrv_group *g) {
+    ada_prompt *a = &r->ada[slot];
+    ready_group *p = &a->pool;
+    if (rl_pool_append(p, g) != RLC_OK) {
+        RLC_ERROR("learner: %s; Reinforce-Ada prompt %llu dropped", rlc_last_error(), (unsigned long long)p->prompt_id);
+        ada_release(a);
         return;
     }
-    r->n_ready++;
+    if (p->n > a->cap) {
+        double *grown = rlc_realloc(a->rewards, sizeof(double) * (size_t)p->cap);
+        if (!grown) {
+            RLC_ERROR("learner: out of memory; Reinforce-Ada prompt %llu dropped", (unsigned long long)p->prompt_id);
+            ada_release(a);
+            return;
+        }
+        a->rewards = grown;
+        a->cap = p->cap;
+    }
+    for (int i = 0; i < p->n; i++) a->rewards[i] = p->trajs[i].reward;
+    ada_state st = ada_check(&r->ada_cfg, a->rewards, p->n, p->rounds);
+    if (st == ADA_ACTIVE) {
+        rlc_status s = send_request(r, &a->req, r->ada_cfg.per_round, p->source, a->index, slot, NULL);
+        if (s == RLC_OK) {
+            p->rounds++;
+            return;
+        }
+        RLC_WARN("learner: Reinforce-Ada round %d not sent (%s); the prompt ends here", p->rounds + 1, rlc_last_error());
+    }
+    ada_cut cut;
+    if (ada_select(&r->ada_cfg, a->rewards, p->n, a->keep, &cut) != RLC_OK) {
+        ada_release(a);
+        return;
+    }
+    p->drawn = p->n;
+    p->exited = st == ADA_EXITED;
+    p->discarded = p->n - cut.n_keep;
+    p->base_n = cut.base_n, p->base_mean = cut.base_mean, p->base_std = cut.base_std;
+    rl_pool_cut(p, a->keep, cut.n_keep);
+    ready_group done = *p;
+    memset(p, 0, sizeof *p);
+    ada_release(a);
+    group_done(r, &done);
+}
+
+// A completed request from the server.
+static void on_group(void *ud, const lsrv_group *g) {
+    rl_state *r = ud;
+    int source = -1, ada = -1;
+    for (int i = 0; i < r->n_flights; i++)
+        if (r->flights[i].prompt_id == g->prompt_id) {
+            source = r->flights[i].source;
+            ada = r->flights[i].ada;
+            r->flights[i] = r->flights[--r->n_flights];
+            break;
+        }
+    if (ada >= 0) {
+        ada_round_done(r, ada, g);
+        return;
+    }
+    ready_group d = {.prompt_id = g->prompt_id, .source = source};
+    if (rl_pool_append(&d, g) != RLC_OK) {
+        RLC_ERROR("%s", rlc_last_error());
+        rl_pool_free(&d);
+        return;
+    }
+    group_done(r, &d);
 }
 
 // ---- metrics --------------------------------------------------------------------
 
+// Reinforce-Ada's counts over the groups of a step.
+typedef struct {
+    long drawn, discarded, rounds, exited, fallback;
+    int rounds_max;
+} ada_step;
+
 static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, double step_s, double publish_s,
-                          const lsrv_stats *ss, long long gen_tokens, double gen_s) {
+                          const lsrv_stats *ss, long long gen_tokens, double gen_s, const ada_step *ada) {
     json_t *hist = json_object();
     for (int i = 0; i < GRPO_STALE_BINS; i++) {
         if (!st->staleness[i]) continue;
@@ -376,6 +484,13 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
     json_object_set_new(line, "overlong_mean", json_real(st->overlong_mean));
     json_object_set_new(line, "overlong_frac", json_real(st->overlong_frac));
     json_object_set_new(line, "seq_ratio", json_real(st->seq_ratio));
+    if (r->ada_cfg.mode != ADA_MODE_OFF)
+        json_object_set_new(line, "ada", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "samples", (json_int_t)ada->drawn,
+                                                   "discarded", (json_int_t)ada->discarded, "rounds",
+                                                   (json_int_t)ada->rounds, "rounds_max", (json_int_t)ada->rounds_max,
+                                                   "exited", (json_int_t)ada->exited, "fallback",
+                                                   (json_int_t)ada->fallback));
+    if (r->last_curr) json_object_set(line, "curriculum", r->last_curr);
     if (r->last_eval) {
         json_object_set(line, "eval", r->last_eval);
         json_decref(r->last_eval);
@@ -499,15 +614,30 @@ static void apply_curriculum(rl_state *r) {
         src[i].name = lrn_data_source_name(r->data, i);
         lrn_data_stats(r->data, i, &src[i].count, &src[i].accuracy, &src[i].mean_abs_adv, &src[i].seen, &src[i].correct);
     }
-    rlc_curriculum_state st = {.step = r->step, .sources = src, .n_sources = n};
+    rlc_curriculum_state st = {.step = r->step, .sources = src, .n_sources = n, .params = r->curr_params};
     rlc_curriculum_result res = {0};
     rlc_script_error err;
     if (rlc_script_curriculum(r->curr, r->curr_id, &st, &res, &err) != RLC_SCRIPT_OK) {
         RLC_WARN("learner: curriculum(state) failed at step %ld: %s; weights unchanged", r->step, err.msg);
         return;
     }
-    if (res.weights && lrn_data_set_weights(r->data, res.weights) != RLC_OK)
+    if (res.weights && lrn_data_set_weights(r->data, res.weights) != RLC_OK) {
         RLC_WARN("learner: curriculum weights refused: %s", rlc_last_error());
+    } else {  // for the log: the weights as probabilities, and the script's numbers
+        json_t *c = json_pack("{s:I}", "step", (json_int_t)r->step);
+        if (c && res.weights) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += res.weights[i];
+            json_t *w = json_object();
+            for (int i = 0; w && i < n; i++) json_object_set_new(w, src[i].name, json_real(res.weights[i] / sum));
+            json_object_set_new(c, "weights", w);
+        }
+        for (int i = 0; c && i < res.n_info; i++) json_object_set_new(c, res.info[i].name, json_real(res.info[i].value));
+        if (c) {
+            if (r->last_curr) json_decref(r->last_curr);
+            r->last_curr = c;
+        }
+    }
     rlc_curriculum_result_clear(&res);
 }
 
@@ -537,6 +667,7 @@ static rlc_status setup(rl_state *r) {
     RLC_TRY(rlc_exp_get_string(r->exp, "curriculum.script", &curr_path));
     RLC_TRY(rlc_exp_get_int(r->exp, "curriculum.every", &every));
     r->curr_every = every > 0 ? (int)every : 1;
+    RLC_TRY(rlc_exp_get_json(r->exp, "curriculum.params", &r->curr_params));
     if (curr_path[0]) {
         // One Lua state for prompt() and curriculum() of the same file, so
         // that they share its `store` (reverse.lua keeps its stage there).
@@ -663,21 +794,37 @@ static rlc_status train_step(rl_state *r, double wait_s) {
     // The oldest prompts first, in a fixed order: a run does not depend on
     // which group happened to finish first.
     qsort(r->ready, (size_t)r->n_ready, sizeof(ready_group), by_prompt_id);
+    int total = 0;
+    for (int i = 0; i < n; i++) total += r->ready[i].n;
+    if (total > r->cap_adv) {
+        double *grown = rlc_realloc(r->adv_buf, sizeof(double) * (size_t)total);
+        if (!grown) return rlc_errorf(RLC_ERR_NOMEM, "learner: advantages of %d trajectories", total);
+        r->adv_buf = grown;
+        r->cap_adv = total;
+    }
     grpo_group groups[n];
-    for (int i = 0; i < n; i++) groups[i] = (grpo_group){r->ready[i].trajs, r->ready[i].n};
+    for (int i = 0, at = 0; i < n; at += r->ready[i].n, i++)
+        groups[i] = (grpo_group){.trajs = r->ready[i].trajs, .n = r->ready[i].n, .base_n = r->ready[i].base_n,
+                                 .base_mean = r->ready[i].base_mean, .base_std = r->ready[i].base_std,
+                                 .adv_out = r->adv_buf + at};
     grpo_stats st;
     int64_t u = grpo_trainer_version(r->trainer);
     RLC_TRY(grpo_step(r->trainer, groups, n, u, &st));
-    // Curriculum statistics: each sample's correctness and |advantage| proxy.
+    // Curriculum statistics: each sample's correctness and the |advantage| it
+    // trained with (0 for one not trained on: no signal from it this step).
     for (int i = 0; i < n; i++) {
         if (r->ready[i].source < 0) continue;
-        double mean = 0;
-        for (int k = 0; k < r->ready[i].n; k++) mean += r->ready[i].trajs[k].reward;
-        mean /= r->ready[i].n;
         for (int k = 0; k < r->ready[i].n; k++) {
-            double rw = r->ready[i].trajs[k].reward;
-            lrn_data_observe(r->data, r->ready[i].source, rw >= 1.0, fabs(rw - mean));
+            double rw = r->ready[i].trajs[k].reward, a = groups[i].adv_out[k];
+            lrn_data_observe(r->data, r->ready[i].source, rw >= 1.0, isnan(a) ? 0.0 : fabs(a));
         }
+    }
+    ada_step ada = {0};
+    for (int i = 0; i < n; i++) {
+        const ready_group *g = &r->ready[i];
+        ada.drawn += g->drawn, ada.discarded += g->discarded, ada.rounds += g->rounds;
+        ada.exited += g->exited, ada.fallback += g->drawn > 0 && !g->exited;
+        if (g->rounds > ada.rounds_max) ada.rounds_max = g->rounds;
     }
     long long gen_tokens = 0;
     double gen_s = 0;
@@ -705,7 +852,7 @@ static rlc_status train_step(rl_state *r, double wait_s) {
     lsrv_stats ss;
     lsrv_get_stats(r->srv, &ss);
     if (r->step % r->log_every == 0)
-        write_metrics(r, &st, wait_s, rlc_now() - t0 + wait_s, publish_s, &ss, gen_tokens, gen_s);
+        write_metrics(r, &st, wait_s, rlc_now() - t0 + wait_s, publish_s, &ss, gen_tokens, gen_s, &ada);
     if (!r->opt->quiet)
         fprintf(stderr, "\rstep %ld/%ld  v%lld  reward %.3f  acc %.3f  len %.1f  kl %.4f  clip %.3f  wait %.1fs  train %.1fs   ",
                 r->step, r->steps, (long long)st.version, st.reward_mean, st.accuracy, st.resp_len_mean, st.kl,
@@ -722,6 +869,10 @@ static void teardown(rl_state *r) {
     for (int i = 0; i < r->n_ready; i++) ready_free(&r->ready[i]);
     rlc_free(r->ready);
     rlc_free(r->flights);
+    for (int i = 0; i < r->cap_ada; i++)
+        if (r->ada[i].used) ada_release(&r->ada[i]);
+    rlc_free(r->ada);
+    rlc_free(r->adv_buf);
     lsrv_free(r->srv);
     rlc_board_free(r->board);
     grpo_trainer_free(r->trainer);
@@ -737,6 +888,7 @@ static void teardown(rl_state *r) {
     rlc_free(r->eval_ex);
     if (r->last_eval) json_decref(r->last_eval);
     if (r->final_eval) json_decref(r->final_eval);
+    if (r->last_curr) json_decref(r->last_curr);
     rlc_exp_free(r->exp);
 }
 
@@ -758,6 +910,7 @@ rlc_status rl_run(const rl_options *o) {
         if (!r.metrics) s = rlc_errorf(RLC_ERR_IO, "%s: cannot write", path);
     }
     long last = o->stop_after > 0 && r.step + o->stop_after < r.steps ? r.step + o->stop_after : r.steps;
+    if (s == RLC_OK && r.curr) apply_curriculum(&r);  // the weights (and a script's store) before the first prompt
     if (s == RLC_OK && r.step == 0) s = run_eval(&r, "before");
     json_t *before = r.last_eval ? json_incref(r.last_eval) : NULL;
     double run_t0 = rlc_now();

@@ -4,7 +4,12 @@
 // runs a GRPO step when a batch is ready (trajectories older than
 // max_staleness versions never enter), publishes the new weights, appends a
 // metrics line per step to OUT/metrics.jsonl, evaluates on a held-out set,
-// and saves checkpoints (and resumes from them).
+// and saves checkpoints (and resumes from them). With Reinforce-Ada
+// (algorithm.adaptive_sampling) a prompt is sampled in rounds until its exit
+// rule holds, then cut to group_size (learner/ada.h); the curriculum script,
+// if any, sets the sources' weights before the first prompt and every
+// curriculum.every steps, from statistics that include the advantage each
+// sample trained with.
 //
 // `rlc train` runs it with K rollout workers as threads in the same process
 // (inproc sockets, weights through an in-process board; rl_options.spawn

@@ -13,7 +13,7 @@
 #include "core/core.h"  // rlc_errorf, rlc_malloc
 #include "reward.h"
 
-typedef enum { T_NUMBER, T_INT, T_BOOL, T_STRING, T_LIST } field_type;
+typedef enum { T_NUMBER, T_INT, T_BOOL, T_STRING, T_LIST, T_TABLE } field_type;
 
 typedef struct exp_field {
     const char *key;  // "section.name"
@@ -79,6 +79,10 @@ static const exp_field fields[] = {
     {"algorithm.dynamic_sampling", T_BOOL, "false", "DAPO: drop groups whose rewards are all equal and sample more"},
     {"algorithm.max_resample", T_INT, "0", "DAPO: replacement prompts per step at most (0: batch_prompts)"},
     {"algorithm.max_staleness", T_INT, "0", "policy versions a trajectory may lag (0: synchronous on-policy)"},
+    {"algorithm.adaptive_sampling", T_STRING, "\"off\"", "Reinforce-Ada: off, balanced or positive (docs/algorithms.md)"},
+    {"algorithm.ada_rounds", T_INT, "4", "Reinforce-Ada: sampling rounds per prompt at most"},
+    {"algorithm.ada_samples_per_round", T_INT, "0", "Reinforce-Ada: samples per round m (0: group_size)"},
+    {"algorithm.ada_positive_threshold", T_NUMBER, "1.0", "Reinforce-Ada: a sample is positive when its reward reaches this"},
     {"algorithm.lam", T_NUMBER, "1.0", "PPO: GAE's lambda (1: Monte-Carlo returns minus the value baseline)"},
 
     {"critic.path", T_STRING, "\"\"", "PPO: folder to start the value model from (a saved critic or a causal LM); empty: the policy's weights"},
@@ -104,6 +108,7 @@ static const exp_field fields[] = {
     {"curriculum.script", T_STRING, "\"\"", "Lua file defining curriculum(state); empty: sources by weight"},
     {"curriculum.window", T_INT, "256", "samples per source in the statistics window"},
     {"curriculum.every", T_INT, "1", "steps between curriculum calls"},
+    {"curriculum.params", T_TABLE, "{}", "named settings handed to curriculum(state) as state.params (e.g. {c = 1, tau = 0.1})"},
 
     {"rollout.workers", T_INT, "1", "rollout worker threads in `rlc train` (each holds a copy of the weights)"},
     {"rollout.slots", T_INT, "16", "sequences each worker decodes together (KV-cache slots)"},
@@ -127,8 +132,8 @@ static const exp_field fields[] = {
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
-static const char *const type_names[] = {"number", "integer", "boolean", "string", "list"};
-static const char *const type_articles[] = {"a number", "an integer", "a boolean", "a string", "a list"};
+static const char *const type_names[] = {"number", "integer", "boolean", "string", "list", "table"};
+static const char *const type_articles[] = {"a number", "an integer", "a boolean", "a string", "a list", "a table"};
 
 struct rlc_exp {
     json_t *root;  // {section: {key: value}}
@@ -226,6 +231,7 @@ static int type_ok(field_type t, const json_t *v) {
     case T_BOOL: return json_is_boolean(v);
     case T_STRING: return json_is_string(v);
     case T_LIST: return json_is_array(v) || (json_is_object(v) && json_object_size(v) == 0);
+    case T_TABLE: return json_is_object(v) || (json_is_array(v) && json_array_size(v) == 0);
     }
     return 0;
 }
@@ -257,6 +263,10 @@ static void set_value(json_t *root, const exp_field *f, json_t *v) {
     if (f->type == T_LIST && json_is_object(v)) {  // {} from Lua is an empty list
         json_decref(v);
         v = json_array();
+    }
+    if (f->type == T_TABLE && json_is_array(v)) {  // and [] an empty table
+        json_decref(v);
+        v = json_object();
     }
     json_object_set_new(sec, dot + 1, v);
 }
@@ -380,12 +390,13 @@ static rlc_status apply_override(json_t *root, json_t *set, const char *ov) {
         else if (!strcmp(val, "false") || !strcmp(val, "0")) v = json_false();
         break;
     case T_STRING: v = json_string(val); break;
-    case T_LIST: v = json_loads(val, 0, NULL); break;
+    case T_LIST:
+    case T_TABLE: v = json_loads(val, 0, NULL); break;
     }
     if (!v || !type_ok(f->type, v)) {
         json_decref(v);
         return rlc_errorf(RLC_ERR_CONFIG, "%s: \"%s\" must be %s%s", what, key, type_articles[f->type],
-                          f->type == T_LIST ? " (JSON array)" : "");
+                          f->type == T_LIST ? " (JSON array)" : f->type == T_TABLE ? " (JSON object)" : "");
     }
     if (json_is_array(v)) {
         rlc_status st = check_items(what, key, v);
@@ -540,7 +551,8 @@ rlc_status rlc_exp_get_string(const rlc_exp *e, const char *key, const char **ou
 }
 
 rlc_status rlc_exp_get_json(const rlc_exp *e, const char *key, const json_t **out) {
-    return get(e, key, T_LIST, out);
+    const exp_field *f = find_field(key);
+    return get(e, key, f && f->type == T_TABLE ? T_TABLE : T_LIST, out);
 }
 
 // ---- docs/config.md -----------------------------------------------------------------

@@ -128,7 +128,8 @@ rlc_script_fail rlc_script_prompt(rlc_script *s, int id, const json_t *example,
                                   rlc_prompt_result *out, rlc_script_error *err);
 
 // curriculum(state): `state` is {step=..., sources={ {name=, count=, accuracy=,
-// mean_abs_adv=, seen=, correct=}, ...}}. The script returns a table of
+// mean_abs_adv=, seen=, correct=}, ...}, params={...}} (params: the
+// experiment's curriculum.params, an empty table when NULL). The script returns a table of
 // weights by source name ({gsm8k=0.7, math=0.3}), or a list of 1-based
 // example indices, and optionally a second value: a table of named numbers
 // to log ({stage=2, keep=0.5}).
@@ -144,6 +145,7 @@ typedef struct rlc_curriculum_state {
     long step;
     const rlc_curriculum_source *sources;
     int n_sources;
+    const json_t *params;  // a JSON object or NULL (borrowed)
 } rlc_curriculum_state;
 typedef struct rlc_curriculum_result {
     double *weights;  // n_sources weights (>= 0, sum > 0), or NULL
@@ -264,7 +266,8 @@ rlc_status rlc_exp_get_number(const rlc_exp *e, const char *key, double *out);
 rlc_status rlc_exp_get_int(const rlc_exp *e, const char *key, long long *out);
 rlc_status rlc_exp_get_bool(const rlc_exp *e, const char *key, int *out);
 rlc_status rlc_exp_get_string(const rlc_exp *e, const char *key, const char **out);  // borrowed
-// Lists (data.sources, reward.funcs) as JSON arrays, borrowed from e.
+// Lists (data.sources, reward.funcs) as JSON arrays and tables
+// (curriculum.params) as JSON objects, borrowed from e.
 rlc_status rlc_exp_get_json(const rlc_exp *e, const char *key, const json_t **out);
 // The whole experiment as JSON (borrowed).
 const json_t *rlc_exp_json(const rlc_exp *e);

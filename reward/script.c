@@ -412,7 +412,7 @@ void rlc_curriculum_result_clear(rlc_curriculum_result *r) {
 }
 
 static void push_curriculum_state(lua_State *L, const rlc_curriculum_state *st) {
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushinteger(L, st->step);
     lua_setfield(L, -2, "step");
     lua_createtable(L, st->n_sources, 0);
@@ -433,6 +433,9 @@ static void push_curriculum_state(lua_State *L, const rlc_curriculum_state *st) 
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "sources");
+    if (st->params && json_is_object(st->params)) push_json(L, st->params, 0);
+    else lua_newtable(L);
+    lua_setfield(L, -2, "params");
 }
 
 static int curriculum_fn(lua_State *L) {

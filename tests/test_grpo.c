@@ -158,7 +158,7 @@ static void views(dataset *d) {
                                                .tokens = s->comp, .logprobs = s->lp, .versions = s->ver,
                                                .n_tokens = (uint32_t)s->C, .reward = s->reward};
         }
-        d->groups[g] = (grpo_group){d->tr[g], d->n[g]};
+        d->groups[g] = (grpo_group){.trajs = d->tr[g], .n = d->n[g]};
     }
 }
 
@@ -485,6 +485,60 @@ static void test_dapo(void) {
     grpo_trainer_free(t);
     actor_model_free(m);
     actor_model_free(m0);
+}
+
+// ---- (d2) a baseline brought by the caller, advantages handed back --------------------------------
+
+// Group 0 brings a Reinforce-Ada baseline (8 rewards drawn: mean 0.25, std
+// sqrt(1.5/7)), group 1 none, group 2 is from the future (dropped). adv_out
+// gives each trajectory's advantage: group 0 against the baseline, group 1
+// against its own statistics, group 2 NaN; for GRPO, Dr.GRPO and RLOO.
+static void test_baseline(void) {
+    g_rng = 0x9E3779B97F4A7C15ull * 5;
+    static dataset d;
+    make_data(&d, 3, 4);
+    static const double r0[4] = {0, 1, 0, 1}, r1[4] = {1, 0, 0, 0};
+    for (int i = 0; i < 4; i++) d.s[0][i].reward = r0[i], d.s[1][i].reward = r1[i];
+    const double bm = 0.25, bs = sqrt(1.5 / 7);
+    for (int kind = 0; kind < 3; kind++) {
+        actor_model *m = tiny_model(43);
+        if (!m) return;
+        set_behaviour(&d, m, 0, 0.0);
+        for (int i = 0; i < 4; i++) d.s[2][i].ver[0] = 7;  // a version the learner never made
+        views(&d);
+        double out[3][4];
+        for (int g = 0; g < 3; g++) {
+            for (int i = 0; i < 4; i++) out[g][i] = -99;
+            d.groups[g].adv_out = out[g];
+        }
+        d.groups[0].base_n = 8, d.groups[0].base_mean = bm, d.groups[0].base_std = bs;
+        grpo_config c;
+        grpo_config_default(&c);
+        c.adv = kind == 0 ? GRPO_ADV_GRPO : kind == 1 ? GRPO_ADV_DRGRPO : GRPO_ADV_RLOO;
+        c.micro_batch_tokens = 64;
+        grpo_trainer *t = NULL;
+        CHECK_OK(grpo_trainer_create(m, NULL, &c, 0, &t));
+        if (!t) return;
+        grpo_stats s;
+        CHECK_OK(grpo_step(t, d.groups, d.ng, 0, &s));
+        CHECK(s.dropped_future == 4 && s.trained_trajectories == 8);
+        // group 1 by hand: mean 0.25, std 0.5 (unbiased: sqrt(0.75/3))
+        double worst = 0;
+        for (int i = 0; i < 4; i++) {
+            double a0 = r0[i] - bm, a1 = r1[i] - 0.25;
+            if (kind == 0) a0 /= bs + 1e-6, a1 /= 0.5 + 1e-6;
+            if (kind == 2) a0 *= 8.0 / 7, a1 *= 4.0 / 3;
+            double e = fmax(fabs(out[0][i] - a0), fabs(out[1][i] - a1));
+            if (e > worst) worst = e;
+            CHECK_MSG(isnan(out[2][i]), "group 2 (dropped) trajectory %d: %g", i, out[2][i]);
+        }
+        CHECK_MSG(worst < 1e-12, "%s: adv_out max abs error %.3g (group 0: %g %g %g %g)", grpo_adv_name(c.adv), worst,
+                  out[0][0], out[0][1], out[0][2], out[0][3]);
+        grpo_trainer_free(t);
+        actor_model_free(m);
+        for (int g = 0; g < 3; g++) d.groups[g] = (grpo_group){0};
+    }
+    printf("(d2) caller's baseline: GRPO, Dr.GRPO and RLOO against the prompt's statistics; adv_out by trajectory\n");
 }
 
 // ---- (e) learning ---------------------------------------------------------------------------------
@@ -928,6 +982,7 @@ int main(void) {
     test_microbatch(RL_AGG_SEQ_MEAN_TOKEN_MEAN);
     test_staleness();
     test_dapo();
+    test_baseline();
     test_learning();
     test_misc();
     test_reinforce_pp();

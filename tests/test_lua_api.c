@@ -46,7 +46,7 @@ static void test_prompt(rlc_script *s) {
 
 static void test_curriculum(rlc_script *s) {
     rlc_curriculum_source src[] = {{"gsm8k", 100, 0.9, 0.1, 0, 0}, {"math", 80, 0.3, 0.4, 0, 0}};
-    rlc_curriculum_state st = {12, src, 2};
+    rlc_curriculum_state st = {12, src, 2, NULL};
     rlc_curriculum_result r;
     rlc_script_error err;
     // weights: more where |advantage| is larger (a softmax, as DUMP does)
@@ -86,8 +86,9 @@ static void test_shipped_curricula(void) {
     int uni = -1, dump = -1;
     CHECK_OK(rlc_script_load_file(s, test_source(path, sizeof path, "scripts/curricula/uniform.lua"), &uni));
     CHECK_OK(rlc_script_load_file(s, test_source(path, sizeof path, "scripts/curricula/dump_ucb.lua"), &dump));
-    rlc_curriculum_source src[] = {{"easy", 400, 0.95, 0.05, 0, 0}, {"hard", 400, 0.40, 0.45, 0, 0}, {"new", 0, 0, 0, 0, 0}};
-    rlc_curriculum_state st = {50, src, 3};
+    // dump_ucb.lua counts a source by seen (samples since the run began)
+    rlc_curriculum_source src[] = {{"easy", 400, 0.95, 0.05, 400, 380}, {"hard", 400, 0.40, 0.45, 400, 160}, {"new", 0, 0, 0, 0, 0}};
+    rlc_curriculum_state st = {50, src, 3, NULL};
     rlc_curriculum_result r;
     rlc_script_error err;
     CHECK(rlc_script_curriculum(s, uni, &st, &r, &err) == RLC_SCRIPT_OK);

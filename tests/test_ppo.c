@@ -269,7 +269,7 @@ static void set_behaviour(dataset *d, actor_model *m, int v) {
                                                .tokens = s->comp, .logprobs = s->lp, .versions = s->ver,
                                                .n_tokens = (uint32_t)s->C, .reward = s->reward};
         }
-        d->groups[g] = (grpo_group){d->tr[g], d->n};
+        d->groups[g] = (grpo_group){.trajs = d->tr[g], .n = d->n};
     }
 }
 

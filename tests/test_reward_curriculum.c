@@ -6,7 +6,8 @@
 // steps of the GSM8K / MATH-500 reference at each stage. uniform.lua gives
 // equal weights; dump_ucb.lua gives softmax(UCB / T), checked against numbers
 // worked out by hand.
-#include <math.h>    // fabs
+#include <math.h>    // fabs, floor, exp, log, sqrt
+#include <stdint.h>  // uint64_t
 #include <stdlib.h>  // malloc
 #include <string.h>  // strlen, strncmp, strstr
 
@@ -83,7 +84,7 @@ static int feed(feeder *f, long samples, long correct) {
         f->src[i].count = f->src[i].seen < 256 ? f->src[i].seen : 256;
         f->src[i].accuracy = 0.95;
     }
-    rlc_curriculum_state st = {++f->step, f->src, 2};
+    rlc_curriculum_state st = {++f->step, f->src, 2, NULL};
     rlc_script_error err;
     rlc_curriculum_result_clear(&f->last);
     rlc_script_fail k = rlc_script_curriculum(f->s, f->id, &st, &f->last, &err);
@@ -132,7 +133,7 @@ static void test_reverse_stages(void) {
 
     // a learner that gives no run totals is told so
     rlc_curriculum_source bare[1] = {{.name = "gsm8k", .count = 100, .accuracy = 0.9}};
-    rlc_curriculum_state st = {1, bare, 1};
+    rlc_curriculum_state st = {1, bare, 1, NULL};
     rlc_script_error err;
     CHECK(rlc_script_curriculum(f.s, f.id, &st, &f.last, &err) == RLC_SCRIPT_ERR_SCRIPT);
     CHECK_MSG(strstr(err.msg, "needs the run totals"), "%s", err.msg);
@@ -144,7 +145,7 @@ static void test_reverse_stages(void) {
 // Moves a fresh reverse.lua state to `stage` through curriculum(state).
 static void go_to_stage(rlc_script *s, int id, int stage, long *seen) {
     rlc_curriculum_source src = {.name = "data"};
-    rlc_curriculum_state st = {0, &src, 1};
+    rlc_curriculum_state st = {0, &src, 1, NULL};
     rlc_curriculum_result r = {0};
     rlc_script_error err;
     for (int i = 0; i <= stage; i++) {  // the first call sets the baseline
@@ -386,15 +387,131 @@ static void test_reverse_math_all(void) {
     free_records(recs, n);
 }
 
+// ---- reverse.lua on arith records, and the mixed schedule ---------------------------
+
+// Calls curriculum(state) once with `params` (stage 0 at the first call).
+static void curriculum_call(rlc_script *s, int id, json_t *params, long seen, double correct) {
+    rlc_curriculum_source src = {.name = "arith", .seen = seen, .correct = correct, .count = seen < 256 ? seen : 256};
+    rlc_curriculum_state st = {1, &src, 1, params};
+    rlc_curriculum_result r = {0};
+    rlc_script_error err;
+    CHECK_MSG(rlc_script_curriculum(s, id, &st, &r, &err) == RLC_SCRIPT_OK, "%s", err.msg);
+    rlc_curriculum_result_clear(&r);
+}
+
+// The sentences given after "assistant: " in an arith prompt (-1: not the arith format).
+static int given_steps(const char *prompt, const char *question) {
+    char head[512];
+    snprintf(head, sizeof head, "user: %s\nassistant: ", question);
+    if (strncmp(prompt, head, strlen(head)) != 0) return -1;
+    int k = 0;
+    for (const char *p = prompt + strlen(head); *p; p++) k += *p == '.';
+    return k;
+}
+
+// reverse.lua's generator, repeated: a 64-bit LCG, 53 bits per draw.
+static double lcg_uniform(uint64_t *x) {
+    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*x >> 11) / 9007199254740992.0;
+}
+
+static void test_reverse_arith(void) {
+    json_t *ex = json_pack("{s:s, s:s, s:s}", "question", "Tom has 8 apples. He buys 7 more. How many?",
+                           "solution", "8 + 7 = 15. 15 - 5 = 10. 10 * 2 = 20.\n#### 20", "answer", "20");
+    const char *q = field(ex, "question");
+    // 3 steps, 2 givable: stages 0..4 keep round(2 * F) = 2, 2, 1, 1, 0
+    static const char *expect[N_STAGES] = {"8 + 7 = 15. 15 - 5 = 10. ", "8 + 7 = 15. 15 - 5 = 10. ", "8 + 7 = 15. ",
+                                           "8 + 7 = 15. ", ""};
+    for (int stage = 0; stage < N_STAGES; stage++) {
+        int id;
+        long seen = 0;
+        rlc_script *s = load_script("scripts/curricula/reverse.lua", &id);
+        if (!s) break;
+        if (stage == 0) {  // before any curriculum call: the bare question in the arith format
+            char *t = prompt_text(s, id, ex);
+            CHECK_MSG(t && given_steps(t, q) == 0 && strstr(t, "assistant: ") && t[strlen(t) - 2] == ':', "[%s]", t);
+            rlc_free(t);
+        }
+        go_to_stage(s, id, stage, &seen);
+        char *t = prompt_text(s, id, ex), want[512];
+        snprintf(want, sizeof want, "user: %s\nassistant: %s", q, expect[stage]);
+        CHECK_MSG(t && strcmp(t, want) == 0, "arith stage %d: [%s], expected [%s]", stage, t, want);
+        rlc_free(t);
+        rlc_script_free(s);
+    }
+    json_decref(ex);
+
+    // The mixed schedule: 5 steps, 4 givable, so stage s gives 4 - s steps.
+    json_t *ex5 = json_pack("{s:s, s:s}", "question", "Q?", "solution",
+                            "1 + 1 = 2. 2 + 1 = 3. 3 + 1 = 4. 4 + 1 = 5. 5 + 1 = 6.\n#### 6");
+    for (int focus10 = 0; focus10 <= 5; focus10 += 5) {  // focus 0 (R^3's mix) and 0.5
+        json_t *params = json_pack("{s:s, s:f, s:I, s:I, s:f}", "schedule", "mixed", "focus", focus10 / 10.0, "seed",
+                                   (json_int_t)7, "min_samples", (json_int_t)100, "threshold", 0.5);
+        int id;
+        rlc_script *s = load_script("scripts/curricula/reverse.lua", &id);
+        if (!s) break;
+        curriculum_call(s, id, params, 0, 0);      // stage 0, baseline
+        curriculum_call(s, id, params, 200, 150);  // 200 samples at 0.75 >= 0.5: stage 1
+        curriculum_call(s, id, params, 400, 300);  // stage 2
+        int counts[N_STAGES] = {0}, mismatch = 0, first_bad = -1;
+        uint64_t x = 7;
+        const int draws = 2000;
+        for (int i = 0; i < draws; i++) {
+            char *t = prompt_text(s, id, ex5);
+            int k = t ? given_steps(t, "Q?") : -1;
+            rlc_free(t);
+            int stage = k >= 0 ? 4 - k : -1;
+            if (stage >= 0) counts[stage]++;
+            // the same draws in C
+            int want = 2;
+            if (!(lcg_uniform(&x) < focus10 / 10.0)) {
+                want = (int)floor(lcg_uniform(&x) * N_STAGES);
+                if (want > N_STAGES - 1) want = N_STAGES - 1;
+            }
+            if (stage != want && mismatch++ == 0) first_bad = i;
+        }
+        CHECK_MSG(mismatch == 0, "mixed (focus %.1f): %d prompts at another stage than the generator's, first %d",
+                  focus10 / 10.0, mismatch, first_bad);
+        // focus 0: about 400 each; focus 0.5: stage 2 about 1000 + 200, the others about 200
+        for (int st = 0; st < N_STAGES; st++) {
+            double expect_n = focus10 ? (st == 2 ? 1200 : 200) : 400;
+            CHECK_MSG(fabs(counts[st] - expect_n) < 90, "mixed (focus %.1f): stage %d drawn %d times, about %.0f expected",
+                      focus10 / 10.0, st, counts[st], expect_n);
+        }
+        printf("reverse.lua mixed (focus %.1f, current stage 2): stages drawn %d %d %d %d %d of %d\n", focus10 / 10.0,
+               counts[0], counts[1], counts[2], counts[3], counts[4], draws);
+        json_decref(params);
+        rlc_script_free(s);
+    }
+    // a bad schedule name is refused
+    json_t *bad = json_pack("{s:s}", "schedule", "random");
+    int id;
+    rlc_script *s = load_script("scripts/curricula/reverse.lua", &id);
+    if (s) {
+        rlc_curriculum_source src = {.name = "arith"};
+        rlc_curriculum_state st = {1, &src, 1, bad};
+        rlc_curriculum_result r = {0};
+        rlc_script_error err;
+        CHECK(rlc_script_curriculum(s, id, &st, &r, &err) == RLC_SCRIPT_ERR_SCRIPT && strstr(err.msg, "schedule"));
+        rlc_script_free(s);
+    }
+    json_decref(bad);
+    json_decref(ex5);
+}
+
 // ---- uniform.lua and dump_ucb.lua -------------------------------------------------
+
+#define P_HAND_A 0.528091  // dump_ucb.lua with params {c = 0.5, tau = 0.2}, below
+#define P_HAND_B 0.169543
+#define P_HAND_C 0.302366
 
 static void test_uniform_and_ucb(void) {
     rlc_curriculum_source src[3] = {
-        {.name = "a", .count = 100, .accuracy = 0.5, .mean_abs_adv = 0.20},
-        {.name = "b", .count = 300, .accuracy = 0.9, .mean_abs_adv = 0.10},
-        {.name = "c", .count = 50, .accuracy = 0.1, .mean_abs_adv = 0.05},
+        {.name = "a", .count = 100, .accuracy = 0.5, .mean_abs_adv = 0.20, .seen = 100},
+        {.name = "b", .count = 300, .accuracy = 0.9, .mean_abs_adv = 0.10, .seen = 300},
+        {.name = "c", .count = 50, .accuracy = 0.1, .mean_abs_adv = 0.05, .seen = 50},
     };
-    rlc_curriculum_state st = {7, src, 3};
+    rlc_curriculum_state st = {7, src, 3, NULL};
     rlc_curriculum_result r;
     rlc_script_error err;
     int id;
@@ -405,7 +522,8 @@ static void test_uniform_and_ucb(void) {
         rlc_curriculum_result_clear(&r);
         rlc_script_free(s);
     }
-    // By hand, with C = 1, T = 0.1, N = 100 + 300 + 50 = 450, ln(N + 1) = 6.111467:
+    // By hand, with c = 1, tau = 0.1 (the defaults: no params), n = seen,
+    // N = 100 + 300 + 50 = 450, ln(N + 1) = 6.111467:
     //   ucb_a = 0.20 + sqrt(2 * 6.111467 / 101) = 0.20 + 0.347878 = 0.547878
     //   ucb_b = 0.10 + sqrt(2 * 6.111467 / 301) = 0.10 + 0.201514 = 0.301514
     //   ucb_c = 0.05 + sqrt(2 * 6.111467 /  51) = 0.05 + 0.489556 = 0.539556
@@ -426,6 +544,44 @@ static void test_uniform_and_ucb(void) {
                   r.weights[0] / sum, r.weights[1] / sum, r.weights[2] / sum, worst);
     }
     rlc_curriculum_result_clear(&r);
+    // With params {c = 0.5, tau = 0.2}, n = seen (the windowed count stays 256):
+    // a: seen 1000, |A| 0.30; b: seen 3000, |A| 0.10; c: seen 100, |A| 0.05.
+    // Worked in Python:
+    //   import math; n = [1000, 3000, 100]; m = [.30, .10, .05]; L = math.log(sum(n) + 1)
+    //   u = [m[j] + 0.5 * math.sqrt(2 * L / (n[j] + 1)) for j in range(3)]
+    //   e = [math.exp(x / 0.2) for x in u]; [x / sum(e) for x in e]
+    // ln(4101) = 8.318986; u = 0.364462, 0.137230, 0.252936;
+    // p = 0.528091, 0.169543, 0.302366 (P_HAND_*), recomputed below in C.
+    json_t *params = json_pack("{s:f, s:f}", "c", 0.5, "tau", 0.2);
+    rlc_curriculum_source src2[3] = {
+        {.name = "a", .count = 256, .mean_abs_adv = 0.30, .seen = 1000},
+        {.name = "b", .count = 256, .mean_abs_adv = 0.10, .seen = 3000},
+        {.name = "c", .count = 100, .mean_abs_adv = 0.05, .seen = 100},
+    };
+    double p_params[3];
+    {
+        double n[3] = {1000, 3000, 100}, m[3] = {0.30, 0.10, 0.05}, L = log(4101.0), e[3], sum = 0;
+        for (int j = 0; j < 3; j++) e[j] = exp((m[j] + 0.5 * sqrt(2 * L / (n[j] + 1))) / 0.2), sum += e[j];
+        for (int j = 0; j < 3; j++) p_params[j] = e[j] / sum;
+    }
+    rlc_curriculum_state st2 = {9, src2, 3, params};
+    CHECK_MSG(rlc_script_curriculum(s, id, &st2, &r, &err) == RLC_SCRIPT_OK, "%s", err.msg);
+    if (r.weights) {
+        double sum = r.weights[0] + r.weights[1] + r.weights[2], worst = 0;
+        for (int i = 0; i < 3; i++) worst = fmax(worst, fabs(r.weights[i] / sum - p_params[i]));
+        CHECK_MSG(worst < 1e-9, "dump_ucb params: p = %.6f %.6f %.6f, expected %.6f %.6f %.6f", r.weights[0] / sum,
+                  r.weights[1] / sum, r.weights[2] / sum, p_params[0], p_params[1], p_params[2]);
+        CHECK_MSG(fabs(p_params[0] - P_HAND_A) < 1e-6 && fabs(p_params[1] - P_HAND_B) < 1e-6 &&
+                      fabs(p_params[2] - P_HAND_C) < 1e-6,
+                  "by hand: %.6f %.6f %.6f", p_params[0], p_params[1], p_params[2]);
+    }
+    CHECK(r.n_info == 3 && fabs(info_value(&r, "ucb_a") - 0.364462) < 1e-6);
+    rlc_curriculum_result_clear(&r);
+    json_t *bad = json_pack("{s:f}", "tau", 0.0);
+    rlc_curriculum_state st3 = {9, src2, 3, bad};
+    CHECK(rlc_script_curriculum(s, id, &st3, &r, &err) == RLC_SCRIPT_ERR_SCRIPT && strstr(err.msg, "tau"));
+    json_decref(bad);
+    json_decref(params);
     rlc_script_free(s);
 }
 
@@ -435,7 +591,7 @@ static void test_info_result(void) {
     CHECK_OK(rlc_script_create(NULL, &s));
     if (!s) return;
     rlc_curriculum_source src[1] = {{.name = "x", .count = 3, .seen = 40, .correct = 12.5}};
-    rlc_curriculum_state st = {1, src, 1};
+    rlc_curriculum_state st = {1, src, 1, NULL};
     rlc_curriculum_result r;
     rlc_script_error err;
     const char *ok = "function curriculum(s)\n"
@@ -462,6 +618,7 @@ int main(void) {
     test_reverse_prompts_by_hand();
     test_reverse_gsm8k_all();
     test_reverse_math_all();
+    test_reverse_arith();
     test_uniform_and_ucb();
     test_info_result();
     return test_finish("test_reward_curriculum");

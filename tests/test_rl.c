@@ -8,8 +8,14 @@
 //      `rlc rollout`), one of them killed with SIGKILL mid-run: its prompts
 //      are reissued, the run finishes, and the counts agree;
 //   4. Ctrl-C (SIGINT) stops a run with a final checkpoint, and --resume
-//      continues from it.
+//      continues from it;
+//   5. Reinforce-Ada (balanced): every step accounts for every sample drawn
+//      (drawn = trained + cut), each prompt ends by its exit rule or the
+//      fallback, and the rounds stay within ada_rounds;
+//   6. the DUMP curriculum (dump_ucb.lua) over two sources: the weights are
+//      logged on every line, sum to 1 and change as the statistics come in.
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +200,87 @@ static void interrupt_and_resume(const char *dir) {
     CHECK_MSG(v.last_version > version, "after --resume: policy version %ld, before it %ld", v.last_version, version);
 }
 
+// Runs `rlc train` with the tiny settings plus `extra` (NULL-terminated
+// --set values); returns the metrics lines as JSON (the caller frees).
+static json_t *run_lines(const char *dir, const char *const *extra) {
+    char out[1200], log[1200];
+    snprintf(out, sizeof out, "output.dir=%s", dir);
+    snprintf(log, sizeof log, "%s.log", dir);
+    char *args[64] = {(char *)bin(), "train", exp_path, "--set", out, "--set", "algorithm.batch_prompts=4",
+                      "--set", "algorithm.group_size=4", "--set", "sampling.max_new_tokens=32", "--quiet"};
+    int n = 12;
+    for (int i = 0; extra[i] && n < 62; i++) {
+        args[n++] = "--set";
+        args[n++] = (char *)extra[i];
+    }
+    args[n] = NULL;
+    int rc = wait_for(start(log, args), 120);
+    CHECK_MSG(rc == 0, "rlc train (%s) exited %d", dir, rc);
+    if (rc != 0) show_log(log);
+    json_t *lines = json_array();
+    char path[1300];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    char line[16384];
+    while (f && fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j) json_array_append_new(lines, j);
+    }
+    if (f) fclose(f);
+    return lines;
+}
+
+static long num(const json_t *o, const char *key) { return (long)json_integer_value(json_object_get(o, key)); }
+
+static void ada_run(const char *dir) {
+    const char *extra[] = {"algorithm.steps=4", "algorithm.adaptive_sampling=balanced", "algorithm.ada_rounds=3",
+                           "algorithm.ada_samples_per_round=4", "algorithm.ada_positive_threshold=0.5", NULL};
+    json_t *lines = run_lines(dir, extra);
+    CHECK_MSG(json_array_size(lines) == 4, "Reinforce-Ada: %zu metric lines, expected 4", json_array_size(lines));
+    size_t i;
+    json_t *j;
+    long drawn = 0, cut = 0, trained = 0, exited = 0, fallback = 0;
+    json_array_foreach(lines, i, j) {
+        json_t *a = json_object_get(j, "ada");
+        CHECK_MSG(a, "step %zu: no \"ada\" in the metrics", i + 1);
+        if (!a) continue;
+        long t = num(j, "trajectories"), d = num(a, "samples"), c = num(a, "discarded"), r = num(a, "rounds");
+        CHECK_MSG(d == t + c, "step %zu: %ld samples drawn, %ld trained + %ld cut", i + 1, d, t, c);
+        CHECK_MSG(t == 16, "step %zu: %ld trajectories in the step, expected 4 groups of 4", i + 1, t);
+        CHECK_MSG(num(a, "exited") + num(a, "fallback") == 4, "step %zu: %ld exited + %ld fallback != 4 prompts", i + 1,
+                  num(a, "exited"), num(a, "fallback"));
+        CHECK_MSG(d == 4 * r && r >= 4 && r <= 12 && num(a, "rounds_max") <= 3,
+                  "step %zu: %ld samples in %ld rounds (max %ld)", i + 1, d, r, num(a, "rounds_max"));
+        drawn += d, cut += c, trained += t, exited += num(a, "exited"), fallback += num(a, "fallback");
+    }
+    printf("Reinforce-Ada: %ld samples drawn, %ld trained, %ld cut; %ld prompts exited, %ld by the fallback\n", drawn,
+           trained, cut, exited, fallback);
+    json_decref(lines);
+}
+
+static void dump_run(const char *dir) {
+    const char *extra[] = {"algorithm.steps=6",
+                           "data.sources=[{\"name\":\"a\",\"path\":\"scripts/experiments/data/stories_prompts.jsonl\"},"
+                           "{\"name\":\"b\",\"path\":\"scripts/experiments/data/stories_prompts.jsonl\"}]",
+                           "curriculum.script=scripts/curricula/dump_ucb.lua", "curriculum.params={\"c\":0.5,\"tau\":0.1}",
+                           NULL};
+    json_t *lines = run_lines(dir, extra);
+    CHECK_MSG(json_array_size(lines) == 6, "DUMP: %zu metric lines, expected 6", json_array_size(lines));
+    size_t i;
+    json_t *j;
+    double first = -1, moved = 0;
+    json_array_foreach(lines, i, j) {
+        json_t *w = json_object_get(json_object_get(j, "curriculum"), "weights");
+        double a = json_number_value(json_object_get(w, "a")), b = json_number_value(json_object_get(w, "b"));
+        CHECK_MSG(w && fabs(a + b - 1) < 1e-9 && a > 0 && b > 0, "step %zu: weights a %g b %g", i + 1, a, b);
+        if (first < 0) first = a;
+        if (fabs(a - first) > moved) moved = fabs(a - first);
+    }
+    CHECK_MSG(moved > 1e-3, "DUMP: the weight of source a stayed at %g", first);
+    printf("DUMP: weight of source a %.3f at step 1, moved by up to %.3f over 6 steps\n", first, moved);
+    json_decref(lines);
+}
+
 int main(void) {
     test_source(exp_path, sizeof exp_path, "scripts/experiments/stories_grpo.lua");
     char base[] = "/tmp/rlc_test_rl_XXXXXX", dir[1100];
@@ -211,6 +298,10 @@ int main(void) {
     multi_process(dir);
     snprintf(dir, sizeof dir, "%s/sigint", base);
     interrupt_and_resume(dir);
+    snprintf(dir, sizeof dir, "%s/ada", base);
+    ada_run(dir);
+    snprintf(dir, sizeof dir, "%s/dump", base);
+    dump_run(dir);
     if (!test_failures) {
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "rm -rf %s", base);

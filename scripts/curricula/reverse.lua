@@ -14,9 +14,24 @@
 --                      stage_accuracy=} for the log.
 --   prompt(example)    renders the question and the first k steps, with k
 --                      given by store.stage.
--- So the learner must call both on the same rlc_script state.
+-- So the learner must call both on the same rlc_script state. Before the
+-- first curriculum call (the learner renders its held-out set then) prompt
+-- gives the bare question.
 --
--- Steps: GSM8K ({question, answer}): the non-empty lines of the answer before
+-- Two schedules (curriculum.params.schedule):
+--   "staged" (default)  every prompt at the current stage;
+--   "mixed"             R^3's mixing of start states: each prompt draws its
+--                       stage, uniformly over all stages, or with probability
+--                       params.focus the current stage (focus 0: the plain
+--                       mix; the stage still moves on by the rule above and
+--                       only steers the draw). The draws come from a seeded
+--                       generator in `store` (params.seed), so a run repeats.
+-- Other settings from curriculum.params: threshold, min_samples (below).
+--
+-- Steps: arith ({question, solution}, learner/arith.h): the sentences of the
+-- solution before "\n####" ("8 + 7 = 15. 15 - 5 = 10."); the prompt keeps
+-- the arith format, "user: Q\nassistant: " followed by the given steps.
+-- GSM8K ({question, answer}): the non-empty lines of the answer before
 -- "####", calculator annotations <<...>> removed. MATH ({problem, solution}):
 -- the solution's sentences (a '.' or '?' outside math followed by a space, a
 -- sentence ending inside math as in "$x = 3.$ Then", a blank line), up to the
@@ -26,8 +41,8 @@
 -- answer); stage s keeps round((n - 1) * FRACTIONS[s + 1]) of them.
 
 local FRACTIONS = {1.0, 0.75, 0.5, 0.25, 0.0}  -- stage 0, 1, ...; the last must be 0
-local THRESHOLD = 0.6    -- stage accuracy that moves to the next stage
-local MIN_SAMPLES = 1024 -- samples (all sources) at a stage before it may move on
+local THRESHOLD = 0.6    -- stage accuracy that moves to the next stage (params.threshold)
+local MIN_SAMPLES = 1024 -- samples (all sources) at a stage before it may move on (params.min_samples)
 local SEPARATOR = "\n\n" -- between the question and the given steps
 
 assert(FRACTIONS[#FRACTIONS] == 0, "reverse.lua: the last stage must keep no steps")
@@ -139,10 +154,30 @@ local function math_steps(sol)
   return sol, ends
 end
 
--- The question, the solution text and the end of each of its steps.
+-- arith: the sentences (". " or the end) of the solution before "####".
+local function arith_steps(sol)
+  local cut = sol:find("####", 1, true)
+  local text = cut and sol:sub(1, cut - 1) or sol
+  local ends, pos = {}, 1
+  while true do
+    local p = text:find("%.%s", pos) or (text:find("%.%s*$", pos))
+    if not p then break end
+    add_step(text, ends, p)
+    pos = p + 1
+  end
+  add_step(text, ends, #text)
+  return text, ends
+end
+
+-- The question, the solution text, the end of each of its steps, and
+-- whether it is an arith record (learner/arith.h).
 local function parse(example)
   if type(example.problem) == "string" and type(example.solution) == "string" then
     return example.problem, math_steps(example.solution)
+  end
+  if type(example.question) == "string" and type(example.solution) == "string" then
+    local text, ends = arith_steps(example.solution)
+    return example.question, text, ends, true
   end
   if type(example.question) == "string" and type(example.answer) == "string" then
     return example.question, gsm8k_steps(example.answer)
@@ -159,14 +194,45 @@ end
 
 -- ---- the two calls ------------------------------------------------------------
 
+-- The next draw in [0, 1) of the generator kept in store (64-bit LCG).
+local function uniform()
+  store.rng = store.rng * 6364136223846793005 + 1442695040888963407
+  return ((store.rng >> 11) & ((1 << 53) - 1)) / 9007199254740992.0
+end
+
+-- The stage of the next prompt: the current one, or a draw (mixed schedule).
+local function prompt_stage()
+  local cur = store.stage
+  if store.schedule ~= "mixed" then return cur end
+  if uniform() < store.focus then return cur end
+  return math.min(LAST, math.floor(uniform() * (LAST + 1)))
+end
+
 function prompt(example)
-  local question, text, ends = parse(example)
-  local k = kept(#ends, store.stage or 0)
+  local question, text, ends, arith = parse(example)
+  -- before the first curriculum call: the bare question (the held-out set)
+  local k = store.stage and kept(#ends, prompt_stage()) or 0
+  if arith then
+    return "user: " .. question .. "\nassistant: " .. (k > 0 and text:sub(1, ends[k]) .. " " or "")
+  end
   if k == 0 then return question end
   return question .. SEPARATOR .. text:sub(1, ends[k])
 end
 
+-- curriculum.params into store, for prompt(); checked once.
+local function read_params(p)
+  local schedule = p.schedule or "staged"
+  assert(schedule == "staged" or schedule == "mixed", "reverse.lua: params.schedule must be \"staged\" or \"mixed\"")
+  local focus = p.focus or 0
+  assert(type(focus) == "number" and focus >= 0 and focus <= 1, "reverse.lua: params.focus must be in [0, 1]")
+  store.schedule, store.focus = schedule, focus
+  store.threshold = p.threshold or THRESHOLD
+  store.min_samples = p.min_samples or MIN_SAMPLES
+  if store.rng == nil then store.rng = math.tointeger(p.seed or 1) or 1 end
+end
+
 function curriculum(state)
+  read_params(state.params or {})
   local seen, correct, windowed = 0, 0, 0
   for _, src in ipairs(state.sources) do
     seen = seen + src.seen
@@ -183,7 +249,7 @@ function curriculum(state)
   end
   local n = seen - store.base_seen
   local acc = n > 0 and (correct - store.base_correct) / n or 0
-  if store.stage < LAST and n >= MIN_SAMPLES and acc >= THRESHOLD then
+  if store.stage < LAST and n >= store.min_samples and acc >= store.threshold then
     store.stage = store.stage + 1
     store.base_seen, store.base_correct = seen, correct
     n, acc = 0, 0
