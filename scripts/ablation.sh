@@ -9,7 +9,7 @@
 #
 # Environment (defaults in brackets):
 #   RLC [./build/rlc]   THREADS [2]   ALGOS [grpo drgrpo rloo ppo dapo ada]
-#   STEPS [30]          BATCH [16] prompts per step    SEED [1] data.seed
+#   STEPS [30]          BATCH [each file's] prompts per step    SEED [1] data.seed
 #   EVAL_EVERY [10]     SFT [runs/arith/sft/checkpoints/step-800]
 #   OUT [runs/ablation] EXPERIMENTS [scripts/experiments]
 #   SET ["" ] more `section.key=value` overrides for every run, space-separated
@@ -17,7 +17,7 @@
 # For each algorithm NAME whose experiment file exists it runs
 #     rlc train EXPERIMENTS/FILE --threads $THREADS --set model.path=$SFT
 #         --set output.dir=$OUT/NAME --set algorithm.steps=$STEPS
-#         --set algorithm.batch_prompts=$BATCH --set data.seed=$SEED
+#         [--set algorithm.batch_prompts=$BATCH] --set data.seed=$SEED
 #         --set output.eval_every=$EVAL_EVERY
 # (a missing file is skipped with a message: the per-algorithm files land one
 # by one), then
@@ -31,7 +31,7 @@ RLC=${RLC:-./build/rlc}
 THREADS=${THREADS:-2}
 ALGOS=${ALGOS:-grpo drgrpo rloo ppo dapo ada}
 STEPS=${STEPS:-30}
-BATCH=${BATCH:-16}
+BATCH=${BATCH:-}  # empty: the file's own (256 trained samples a step: 16 x 16, PPO 64 x 4)
 SEED=${SEED:-1}
 EVAL_EVERY=${EVAL_EVERY:-10}
 SFT=${SFT:-runs/arith/sft/checkpoints/step-800}
@@ -96,7 +96,8 @@ for name in $ALGOS; do
     rm -rf "$dir"
     mkdir -p "$dir"
     sets=(--set "model.path=$SFT" --set "output.dir=$dir" --set "algorithm.steps=$STEPS"
-          --set "algorithm.batch_prompts=$BATCH" --set "data.seed=$SEED" --set "output.eval_every=$EVAL_EVERY")
+          --set "data.seed=$SEED" --set "output.eval_every=$EVAL_EVERY")
+    if [ -n "$BATCH" ]; then sets+=(--set "algorithm.batch_prompts=$BATCH"); fi
     for s in $SET; do sets+=(--set "$s"); done
     # the resolved experiment, for the report's settings table and the algorithm's name
     if ! "$RLC" config "$exp" "${sets[@]}" > "$dir/experiment.json" 2> "$dir/config.err"; then
@@ -106,7 +107,7 @@ for name in $ALGOS; do
         continue
     fi
     rm -f "$dir/config.err"
-    stamp "$name: rlc train $exp (steps $STEPS, batch $BATCH, seed $SEED)"
+    stamp "$name: rlc train $exp (steps $STEPS, batch ${BATCH:-as the file}, seed $SEED)"
     if "$RLC" train "$exp" --threads "$THREADS" "${sets[@]}" 2>&1 | tee "$dir/train.log"; then
         ran+=("$dir")
     else
@@ -134,7 +135,7 @@ stamp "rlc report --compare $OUT/report.html ${ran[*]}"
 rc=$?
 if [ -s "$OUT/table.md" ]; then cat "$OUT/table.md"; fi
 echo
-echo "Same SFT checkpoint ($SFT), data.seed $SEED, $STEPS steps of $BATCH prompts, evaluation every $EVAL_EVERY" \
+echo "Same SFT checkpoint ($SFT), data.seed $SEED, $STEPS steps of ${BATCH:-per-file} prompts (256 trained samples a step unless BATCH is set), evaluation every $EVAL_EVERY" \
      "steps on $RUN/data/heldout.jsonl. DAPO (dynamic sampling) and Reinforce-Ada (adaptive sampling) draw more" \
      "samples per step than they train on: compare wall s as well as steps."
 stamp "done: $OUT/report.html, $OUT/table.md"
