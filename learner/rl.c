@@ -94,6 +94,7 @@ typedef struct {
     int n_eval, eval_every, eval_k, eval_max_new, eval_add_special;
     double eval_temperature;
     json_t *last_eval;    // the latest evaluation, added to the next metrics line
+    double eval_pumped;   // when the evaluation last let the server run (rlc_now)
     json_t *final_eval;   // the evaluation after the last step
 } rl_state;
 
@@ -580,6 +581,20 @@ static rlc_status eval_load(rl_state *r) {
     return s;
 }
 
+// Called for every graded completion of an evaluation: lets the server
+// answer heartbeats and take trajectories at most every 0.2 s, so that an
+// evaluation longer than rollout.timeout_s does not make the workers give up
+// on the learner (and their results wait in the ready queue as usual).
+static void eval_pump(void *ud, int example, int sample, const char *completion, int n_tokens, int correct,
+                      actor_finish finish) {
+    (void)example, (void)sample, (void)completion, (void)n_tokens, (void)correct, (void)finish;
+    rl_state *r = ud;
+    double now = rlc_now();
+    if (!r->srv || now - r->eval_pumped < 0.2) return;
+    r->eval_pumped = now;
+    if (lsrv_poll(r->srv, 0, on_group, r) != RLC_OK) RLC_WARN("learner: during the evaluation: %s", rlc_last_error());
+}
+
 static rlc_status run_eval(rl_state *r, const char *when) {
     if (r->n_eval == 0) return RLC_OK;
     lrn_eval_options o;
@@ -590,6 +605,9 @@ static rlc_status run_eval(rl_state *r, const char *when) {
     o.n_samples = r->eval_temperature > 0 ? r->eval_k : 1;
     o.k = r->eval_temperature > 0 ? r->eval_k : 1;
     o.add_special = r->eval_add_special;
+    o.on_sample = eval_pump;
+    o.ud = r;
+    r->eval_pumped = rlc_now();
     lrn_eval_result res;
     RLC_TRY(lrn_eval(r->policy, r->tk, r->eval_ex, r->n_eval, &o, &res));
     if (r->last_eval) json_decref(r->last_eval);

@@ -206,7 +206,7 @@ static rlc_status reserve_ids(rollout_engine *e, int extra) {
     // Drop emitted sequences at the front before growing.
     int d = 0;
     while (d < e->count && !e->by_id[d]) d++;
-    memmove(e->by_id, e->by_id + d, sizeof(roll_seq *) * (size_t)(e->count - d));
+    if (d > 0) memmove(e->by_id, e->by_id + d, sizeof(roll_seq *) * (size_t)(e->count - d));  // by_id may be NULL
     e->base += d;
     e->count -= d;
     if (e->count + extra <= e->cap) return RLC_OK;
