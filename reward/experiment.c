@@ -473,8 +473,13 @@ rlc_status rlc_exp_defaults(const char *const *overrides, int n_overrides, rlc_e
     return finish(defaults_json(), json_object(), overrides, n_overrides, out);
 }
 
-rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_overrides, rlc_exp **out) {
-    *out = NULL;
+#define EXP_MAX_BASES 8  // a longer chain of `base` files is taken for a cycle
+
+// Merges the experiment file at path into root / set: first the file its
+// top-level `base = "FILE"` names (relative to this file's folder unless it
+// starts with '/'), recursively, then this file's own sections over it. Keys
+// a base sets count as set (presets leave them alone), as the file's own do.
+static rlc_status load_layer(json_t *root, json_t *set, const char *path, int depth) {
     rlc_script *s;
     RLC_TRY(rlc_script_create(NULL, &s));
     int id;
@@ -483,11 +488,32 @@ rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_ov
     if (st == RLC_OK) st = rlc_script_return_json(s, id, &file);
     rlc_script_free(s);
     if (st != RLC_OK) return rlc_error_wrap(st == RLC_ERR_LUA ? RLC_ERR_CONFIG : st, "experiment");
-    const char *base = strrchr(path, '/');
-    json_t *root = defaults_json(), *set = json_object();
-    st = set ? merge_file(root, set, file, base ? base + 1 : path)
-             : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
+    const char *slash = strrchr(path, '/');
+    const char *what = slash ? slash + 1 : path;
+    const json_t *base = json_is_object(file) ? json_object_get(file, "base") : NULL;
+    if (base && !json_is_string(base))
+        st = rlc_errorf(RLC_ERR_CONFIG, "%s: \"base\" must be a file name (a string)", path);
+    else if (base && depth >= EXP_MAX_BASES)
+        st = rlc_errorf(RLC_ERR_CONFIG, "%s: more than %d nested \"base\" files (a cycle?)", path, EXP_MAX_BASES);
+    else if (base) {
+        const char *b = json_string_value(base);
+        char full[4096];
+        int dir = slash && b[0] != '/' ? (int)(slash - path) + 1 : 0;
+        if (snprintf(full, sizeof full, "%.*s%s", dir, path, b) >= (int)sizeof full)
+            st = rlc_errorf(RLC_ERR_CONFIG, "%s: \"base\" path too long", path);
+        else st = load_layer(root, set, full, depth + 1);
+        if (st != RLC_OK) st = rlc_error_wrap(st, "%s: base", path);
+        else json_object_del(file, "base");
+    }
+    if (st == RLC_OK) st = merge_file(root, set, file, what);
     json_decref(file);
+    return st;
+}
+
+rlc_status rlc_exp_load(const char *path, const char *const *overrides, int n_overrides, rlc_exp **out) {
+    *out = NULL;
+    json_t *root = defaults_json(), *set = json_object();
+    rlc_status st = root && set ? load_layer(root, set, path, 0) : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     if (st != RLC_OK) {
         json_decref(root);
         json_decref(set);
@@ -577,7 +603,12 @@ char *rlc_exp_doc_markdown(void) {
         "  reward = { funcs = { {script = \"scripts/rewards/gsm8k.lua\", weight = 1} } },\n"
         "}\n"
         "```\n\n"
-        "`rlc config EXP.lua --set algorithm.lr=2e-6` prints the resolved experiment as JSON.\n");
+        "`rlc config EXP.lua --set algorithm.lr=2e-6` prints the resolved experiment as JSON.\n\n"
+        "A file can start from another: `base = \"arith.lua\"` (relative to the file's folder)\n"
+        "loads that file first and this file's sections go over it, key by key (a list, such as\n"
+        "`data.sources`, is replaced whole). Bases nest up to 8 deep. Keys a base sets count as\n"
+        "set, so an algorithm preset (`algorithm.name = \"dapo\"`, docs/algorithms.md) does not\n"
+        "change them. scripts/experiments/arith_*.lua are built this way on arith.lua.\n");
     const char *last = "";
     size_t last_len = 0;
     for (size_t i = 0; i < N_FIELDS; i++) {

@@ -1,11 +1,12 @@
 // test_experiment.c: experiment files: defaults, a file's values, --set
 // overrides, which keys were set, the algorithm presets (only on unset
 // keys), unknown keys (with the nearest valid keys named), wrong types
-// (exact messages), bad files, and docs/config.md being the output of
+// (exact messages), bad files, `base` files, and docs/config.md being the output of
 // `rlc config --doc` (regenerate it with: rlc config --doc > docs/config.md).
 #include <stdio.h>   // fopen
 #include <string.h>  // strcmp
-#include <unistd.h>  // getpid
+#include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // getpid, rmdir
 
 #include "core/core.h"
 #include "reward/reward.h"
@@ -209,6 +210,66 @@ int main(void) {
     CHECK_MSG(strstr(rlc_last_error(), "global 'os'") != NULL, "%s", rlc_last_error());
     CHECK(rlc_exp_load("/nonexistent/exp.lua", NULL, 0, &e) == RLC_ERR_IO);
     remove(tmp);
+
+    // base: a file over another (path relative to the file's folder), nested,
+    // the base's keys counted as set; a bad base, a missing one and a cycle
+    {
+        char dir[] = "/tmp/rlc_test_base_XXXXXX", p0[300], p1[300], p2[300];
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(p0, sizeof p0, "%s/root.lua", dir);
+        snprintf(p1, sizeof p1, "%s/mid.lua", dir);
+        snprintf(p2, sizeof p2, "%s/top.lua", dir);
+        const struct { const char *path, *text; } files[] = {
+            {p0, "return { algorithm = { lr = 3e-5, clip_low = 0.1, group_size = 16 }, sampling = { top_k = 5 } }"},
+            {p1, "return { base = 'root.lua', algorithm = { lr = 4e-5 } }"},
+            {p2, "return { base = 'mid.lua', algorithm = { name = 'dapo' }, sampling = { top_k = 7 } }"},
+        };
+        for (int k = 0; k < 3; k++) {
+            FILE *f = fopen(files[k].path, "w");
+            if (f) fputs(files[k].text, f), fclose(f);
+        }
+        const char *bov[] = {"algorithm.group_size=4"};
+        CHECK_OK(rlc_exp_load(p2, bov, 1, &e));
+        double lr = 0, lo = 0, hi = 0;
+        long long gs = 0, tk = 0;
+        int dyn = 0;
+        if (e) {
+            CHECK_OK(rlc_exp_get_number(e, "algorithm.lr", &lr));
+            CHECK_OK(rlc_exp_get_number(e, "algorithm.clip_low", &lo));
+            CHECK_OK(rlc_exp_get_number(e, "algorithm.clip_high", &hi));
+            CHECK_OK(rlc_exp_get_int(e, "algorithm.group_size", &gs));
+            CHECK_OK(rlc_exp_get_int(e, "sampling.top_k", &tk));
+            CHECK_OK(rlc_exp_get_bool(e, "algorithm.dynamic_sampling", &dyn));
+            // mid's lr over root's, top's top_k over root's, --set last; the dapo
+            // preset fills what no file set (dynamic_sampling) and keeps root's clip_low
+            CHECK_MSG(lr == 4e-5 && gs == 4 && tk == 7, "lr %g group_size %lld top_k %lld", lr, gs, tk);
+            CHECK_MSG(lo == 0.1 && hi == 0.28 && dyn == 1, "clip_low %g clip_high %g dynamic %d", lo, hi, dyn);
+            CHECK(rlc_exp_is_set(e, "algorithm.clip_low") && !rlc_exp_is_set(e, "algorithm.kl_coef"));
+        }
+        rlc_exp_free(e);
+        e = NULL;
+        const struct { const char *text, *want; } bad[] = {
+            {"return { base = 3 }", "\"base\" must be a file name"},
+            {"return { base = 'nope.lua' }", "nope.lua"},
+            {"return { base = 'top.lua' }", "nested \"base\" files (a cycle?)"},
+            {"return { base = 'root.lua', algorithm = { lrr = 1 } }", "algorithm.lr"},
+        };
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            FILE *f = fopen(p0, "w");  // root.lua: a cycle back through top.lua for the third case
+            if (f) fputs(k == 2 ? "return { base = 'top.lua' }" : files[0].text, f), fclose(f);
+            char pb[320];
+            snprintf(pb, sizeof pb, "%s/bad.lua", dir);
+            f = fopen(pb, "w");
+            if (f) fputs(bad[k].text, f), fclose(f);
+            rlc_status st = rlc_exp_load(k == 2 ? p2 : pb, NULL, 0, &e);
+            CHECK_MSG(st != RLC_OK && strstr(rlc_last_error(), bad[k].want) != NULL, "bad base %zu: %s (%s)", k,
+                      rlc_last_error(), rlc_status_name(st));
+            rlc_exp_free(e);
+            e = NULL;
+            remove(pb);
+        }
+        remove(p0), remove(p1), remove(p2), rmdir(dir);
+    }
 
     // docs/config.md is generated from the same table
     char path[1024];

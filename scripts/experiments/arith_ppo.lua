@@ -22,36 +22,12 @@
 -- batch plus a forward/backward per critic update (docs/algorithms.md,
 -- "PPO with a critic").
 return {
-  model = {
-    path = "runs/arith/sft/checkpoints/step-800",
-  },
-  data = {
-    sources = { { name = "arith", path = "runs/arith/data/train.jsonl", weight = 1 } },
-    prompt_key = "question",
-    answer_key = "answer",      -- the bare number
-    chat_template = "plain",    -- the byte tokenizer has none: say it explicitly
-    max_prompt_tokens = 256,
-    seed = 1,
-  },
+  base = "arith.lua",           -- everything else as the default experiment
   algorithm = {
     name = "ppo",               -- GAE advantages from a learned critic (critic section below)
-    steps = 30,
     batch_prompts = 64,         -- 256 completions a step, as arith.lua's 16 x 16, over more prompts:
     group_size = 4,             -- PPO needs no groups; more distinct prompts feed the critic
     minibatch_prompts = 32,     -- two policy and two critic updates a step
-    ppo_epochs = 1,
-    lr = 3e-5,                  -- the policy's, as arith.lua
-    lr_warmup_steps = 0,
-    weight_decay = 0.0,
-    max_grad_norm = 1.0,
-    clip_low = 0.2,
-    clip_high = 0.28,
-    kl_coef = 0.0,
-    entropy_coef = 0.0,
-    loss_agg = "token-mean",
-    dynamic_sampling = false,
-    max_staleness = 0,
-    micro_batch_tokens = 4096,
     gamma = 1.0,                -- no discount: one outcome reward at the end of ~42 tokens
     lam = 1.0,                  -- Monte-Carlo returns; the critic is only a baseline (verl's default)
   },
@@ -64,30 +40,5 @@ return {
     max_grad_norm = 1.0,
     cliprange_value = 0.5,      -- verl's; rewards are 0 / 1 here
   },
-  sampling = {
-    max_new_tokens = 80,
-    temperature = 1.0,
-    top_p = 1.0,
-  },
-  reward = {
-    funcs = { { script = "scripts/rewards/gsm8k.lua", weight = 1 } },
-    threads = 1,
-  },
-  rollout = {
-    workers = 1,
-    slots = 256,                -- a whole batch (16 x 16) decoded together
-    threads = 2,
-  },
-  eval = {
-    path = "runs/arith/data/heldout.jsonl",
-    n = 500,
-    temperature = 0.0,
-    max_new_tokens = 80,
-  },
-  output = {
-    dir = "runs/arith/ppo",
-    log_every = 1,
-    eval_every = 10,
-    save_every = 0,             -- one checkpoint, at the end
-  },
+  output = { dir = "runs/arith/ppo" },
 }
