@@ -284,13 +284,49 @@ static double behav_weight(const rl_policy_config *c, const float *prox_logp, co
     return w;
 }
 
+// What a policy loss adds up over the tokens of a batch, and the stats it makes.
+typedef struct policy_acc {
+    double loss, kl, is_sum, bkl;
+    long tokens, nclip, nclip_lower, ncap;
+} policy_acc;
+
+// One unmasked token: its weighted loss and gradient, behaviour weight isw,
+// clip flags and log-ratio (log pi_prox - log pi_theta, for ppo_kl).
+static void policy_acc_token(policy_acc *a, float *dlogp, int t, double w, double isw, double l, double dl, int cl,
+                             int cll, double neg_lr) {
+    a->loss += w * isw * l;
+    add_grad(dlogp, t, w * isw * dl);
+    a->tokens++;
+    a->nclip += cl;
+    a->nclip_lower += cll;
+    a->kl += neg_lr;
+    a->is_sum += isw;
+}
+
+static void policy_acc_stats(const policy_acc *a, rl_policy_stats *stats) {
+    memset(stats, 0, sizeof *stats);
+    stats->loss = a->loss;
+    stats->tokens = a->tokens;
+    stats->is_mean = 1.0;
+    if (a->tokens > 0) {
+        double n = (double)a->tokens;
+        stats->clipfrac = a->nclip / n;
+        stats->clipfrac_lower = a->nclip_lower / n;
+        stats->ppo_kl = a->kl / n;
+        stats->is_mean = a->is_sum / n;
+        stats->is_capped = a->ncap / n;
+        stats->behav_kl = a->bkl / n;
+    }
+}
+
 // GSPO (verl compute_policy_loss_gspo): the sequence's ratio s_i on every
 // token, straight-through per token (see rl_policy_loss in rl_loss.h).
 static rlc_status policy_loss_gspo(const rl_policy_config *c, const agg_ctx *ac, const rl_seqs *s,
                                    const float *logp, const float *prox_logp, const float *behav_logp,
                                    const float *adv, rl_policy_stats *stats, float *dlogp) {
-    double loss = 0, kl = 0, is_sum = 0, bkl = 0, ratio_sum = 0;
-    long tokens = 0, nclip = 0, ncap = 0, seqs = 0;
+    policy_acc acc = {0};
+    double ratio_sum = 0;
+    long seqs = 0;
     double lo = 1.0 - c->clip_low, hi = 1.0 + c->clip_high;
     for (int i = 0; i < s->nseq; i++) {
         long n = seq_count(s, i);
@@ -309,28 +345,12 @@ static rlc_status policy_loss_gspo(const rl_policy_config *c, const agg_ctx *ac,
             double a = adv[t], l1 = -a * ratio, l2 = -a * rc;
             int cl = l2 > l1;
             double l = cl ? l2 : l1, dl = cl || clamped ? 0.0 : -a * ratio;
-            double isw = behav_weight(c, prox_logp, behav_logp, t, &bkl, &ncap);
-            loss += w * isw * l;
-            add_grad(dlogp, t, w * isw * dl);
-            tokens++;
-            nclip += cl;
-            kl += (double)prox_logp[t] - (double)logp[t];
-            is_sum += isw;
+            double isw = behav_weight(c, prox_logp, behav_logp, t, &acc.bkl, &acc.ncap);
+            policy_acc_token(&acc, dlogp, t, w, isw, l, dl, cl, 0, (double)prox_logp[t] - (double)logp[t]);
         }
     }
     if (stats) {
-        memset(stats, 0, sizeof *stats);
-        stats->loss = loss;
-        stats->tokens = tokens;
-        stats->is_mean = 1.0;
-        if (tokens > 0) {
-            double nt = (double)tokens;
-            stats->clipfrac = nclip / nt;
-            stats->ppo_kl = kl / nt;
-            stats->is_mean = is_sum / nt;
-            stats->is_capped = ncap / nt;
-            stats->behav_kl = bkl / nt;
-        }
+        policy_acc_stats(&acc, stats);
         stats->seqs = seqs;
         stats->seq_ratio = seqs > 0 ? ratio_sum / (double)seqs : 0;
     }
@@ -344,8 +364,7 @@ rlc_status rl_policy_loss(const rl_policy_config *c, const rl_agg *agg, const rl
     RLC_TRY(policy_prepare(c, agg, s, logp, prox_logp, adv, &ac));
     if (c->kind == RL_POLICY_GSPO)
         return policy_loss_gspo(c, &ac, s, logp, prox_logp, behav_logp, adv, stats, dlogp);
-    double loss = 0, kl = 0, is_sum = 0, bkl = 0;
-    long tokens = 0, nclip = 0, nclip_lower = 0, ncap = 0;
+    policy_acc a = {0};
     for (int i = 0; i < s->nseq; i++) {
         double w = agg_weight(&ac, seq_count(s, i));
         for (int t = s->offsets[i]; t < s->offsets[i + 1]; t++) {
@@ -353,31 +372,11 @@ rlc_status rl_policy_loss(const rl_policy_config *c, const rl_agg *agg, const rl
             double dl, lrc;
             int cl, cll;
             double l = policy_token(c, logp[t], prox_logp[t], adv[t], &dl, &cl, &cll, &lrc);
-            double isw = behav_weight(c, prox_logp, behav_logp, t, &bkl, &ncap);
-            loss += w * isw * l;
-            add_grad(dlogp, t, w * isw * dl);
-            tokens++;
-            nclip += cl;
-            nclip_lower += cll;
-            kl += -lrc;
-            is_sum += isw;
+            double isw = behav_weight(c, prox_logp, behav_logp, t, &a.bkl, &a.ncap);
+            policy_acc_token(&a, dlogp, t, w, isw, l, dl, cl, cll, -lrc);
         }
     }
-    if (stats) {
-        memset(stats, 0, sizeof *stats);
-        stats->loss = loss;
-        stats->tokens = tokens;
-        stats->is_mean = 1.0;
-        if (tokens > 0) {
-            double n = (double)tokens;
-            stats->clipfrac = nclip / n;
-            stats->clipfrac_lower = nclip_lower / n;
-            stats->ppo_kl = kl / n;
-            stats->is_mean = is_sum / n;
-            stats->is_capped = ncap / n;
-            stats->behav_kl = bkl / n;
-        }
-    }
+    if (stats) policy_acc_stats(&a, stats);
     return RLC_OK;
 }
 
