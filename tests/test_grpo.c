@@ -43,43 +43,8 @@
 #define MAXC 8
 #define TARGET 7
 
-// ---- the model and its log-probs -----------------------------------------------------
+#include "tiny_policy.h"  // tiny_model, seq_probs, rnd, g_kv
 
-static actor_model *tiny_model(unsigned long long seed) {
-    actor_config c = {0};
-    snprintf(c.model_type, sizeof c.model_type, "llama");
-    c.vocab_size = VOCAB, c.hidden_size = 32, c.n_layers = 2, c.n_heads = 4, c.n_kv_heads = 2;
-    c.head_dim = 8, c.intermediate_size = 48, c.max_position = 64, c.rms_eps = 1e-5f;
-    c.rope_theta = 10000.0f, c.bos_id = 1, c.n_eos = 1, c.eos_ids[0] = 0;
-    actor_model *m = NULL;
-    CHECK_OK(actor_model_create(&c, &m));
-    if (m) actor_model_init_random(m, seed, 0.3f);
-    return m;
-}
-
-static actor_kv *g_kv;  // one slot for seq_logprobs
-
-// log p(comp[j] | prompt, comp[<j]) under m, by the KV-cached decoder, in double.
-static void seq_logprobs(actor_model *m, const int32_t *prompt, int P, const int32_t *comp, int C, double *out) {
-    int tok[MAXP + MAXC], slot[MAXP + MAXC], n = P + C;
-    static float logits[(MAXP + MAXC) * VOCAB];
-    for (int i = 0; i < P; i++) tok[i] = prompt[i];
-    for (int i = 0; i < C; i++) tok[P + i] = comp[i];
-    memset(slot, 0, sizeof slot);
-    actor_kv_clear(g_kv, 0);
-    rlc_status s = actor_forward(m, g_kv, tok, slot, n, NULL, logits);
-    if (s != RLC_OK) {
-        CHECK_OK(s);
-        return;
-    }
-    for (int j = 0; j < C; j++) {
-        const float *l = logits + (size_t)(P + j - 1) * VOCAB;
-        double mx = l[0], sum = 0;
-        for (int v = 1; v < VOCAB; v++) mx = l[v] > mx ? l[v] : mx;
-        for (int v = 0; v < VOCAB; v++) sum += exp((double)l[v] - mx);
-        out[j] = (double)l[comp[j]] - mx - log(sum);
-    }
-}
 
 // ---- hand-made groups --------------------------------------------------------------------
 
@@ -98,13 +63,6 @@ typedef struct dataset {
     rlc_proto_component comp[MAXG][MAXN];
 } dataset;
 
-static uint64_t g_rng = 88172645463325252ull;
-static uint32_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (uint32_t)(g_rng >> 11);
-}
 static double rnd_unit(void) { return (rnd() & 0xFFFFFF) / (double)0x1000000; }
 
 // ng groups of n samples; each group shares a prompt; completion tokens
@@ -139,7 +97,7 @@ static void set_behaviour(dataset *d, actor_model *m, int v, double noise) {
         for (int i = 0; i < d->n[g]; i++) {
             sample *s = &d->s[g][i];
             double lp[MAXC];
-            seq_logprobs(m, s->prompt, s->P, s->comp, s->C, lp);
+            seq_probs(m, s->prompt, s->P, s->comp, s->C, TARGET, lp, NULL);
             for (int j = 0; j < s->C; j++) {
                 double x = lp[j] + noise * (2 * rnd_unit() - 1);
                 s->lp[j] = (float)(x < 0 ? x : 0);
@@ -183,7 +141,7 @@ static double surrogate(actor_model *m, const dataset *d, const double adv[MAXG]
         for (int i = 0; i < d->n[g]; i++) {
             const sample *s = &d->s[g][i];
             double lp[MAXC];
-            seq_logprobs(m, s->prompt, s->P, s->comp, s->C, lp);
+            seq_probs(m, s->prompt, s->P, s->comp, s->C, TARGET, lp, NULL);
             for (int j = 0; j < s->C; j++) J += adv[g][i] * lp[j];
             N += s->C;
         }
@@ -260,8 +218,8 @@ static void test_wiring(void) {
         for (int i = 0; i < d.n[g]; i++) {
             sample *s = &d.s[g][i];
             double a[MAXC], b[MAXC], sa = 0, sb = 0;
-            seq_logprobs(m0, s->prompt, s->P, s->comp, s->C, a);
-            seq_logprobs(m, s->prompt, s->P, s->comp, s->C, b);
+            seq_probs(m0, s->prompt, s->P, s->comp, s->C, TARGET, a, NULL);
+            seq_probs(m, s->prompt, s->P, s->comp, s->C, TARGET, b, NULL);
             for (int j = 0; j < s->C; j++) sa += a[j], sb += b[j];
             if (adv[g][i] > 0) up += sb - sa;
             else if (adv[g][i] < 0) down += sb - sa;

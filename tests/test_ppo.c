@@ -46,6 +46,8 @@
 #define MAXC 8
 #define TARGET 7
 
+#include "tiny_policy.h"  // tiny_model, seq_probs, rnd, g_kv
+
 static void near(double got, double want, double tol, const char *what) {
     CHECK_MSG(fabs(got - want) <= tol, "%s: %.9g, expected %.9g", what, got, want);
 }
@@ -175,46 +177,7 @@ static void test_value_loss(void) {
 
 // ---- the tiny model and the data ------------------------------------------------------------
 
-static actor_model *tiny_model(unsigned long long seed) {
-    actor_config c = {0};
-    snprintf(c.model_type, sizeof c.model_type, "llama");
-    c.vocab_size = VOCAB, c.hidden_size = 32, c.n_layers = 2, c.n_heads = 4, c.n_kv_heads = 2;
-    c.head_dim = 8, c.intermediate_size = 48, c.max_position = 64, c.rms_eps = 1e-5f;
-    c.rope_theta = 10000.0f, c.bos_id = 1, c.n_eos = 1, c.eos_ids[0] = 0;
-    actor_model *m = NULL;
-    CHECK_OK(actor_model_create(&c, &m));
-    if (m) actor_model_init_random(m, seed, 0.3f);
-    return m;
-}
 
-static actor_kv *g_kv;
-
-// log p(comp[j] | prompt, comp[<j]) and p(TARGET | ...) at each completion position.
-static void seq_probs(actor_model *m, const int32_t *prompt, int P, const int32_t *comp, int C, double *lp,
-                      double *pt) {
-    int tok[MAXP + MAXC], slot[MAXP + MAXC] = {0};
-    static float logits[(MAXP + MAXC) * VOCAB];
-    for (int i = 0; i < P; i++) tok[i] = prompt[i];
-    for (int i = 0; i < C; i++) tok[P + i] = comp[i];
-    actor_kv_clear(g_kv, 0);
-    CHECK_OK(actor_forward(m, g_kv, tok, slot, P + C, NULL, logits));
-    for (int j = 0; j < C; j++) {
-        const float *l = logits + (size_t)(P + j - 1) * VOCAB;
-        double mx = l[0], sum = 0;
-        for (int v = 1; v < VOCAB; v++) mx = fmax(mx, l[v]);
-        for (int v = 0; v < VOCAB; v++) sum += exp((double)l[v] - mx);
-        if (lp) lp[j] = (double)l[comp[j]] - mx - log(sum);
-        if (pt) pt[j] = exp((double)l[TARGET] - mx) / sum;
-    }
-}
-
-static uint64_t g_rng = 88172645463325252ull;
-static uint32_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (uint32_t)(g_rng >> 11);
-}
 
 typedef struct sample {
     int32_t prompt[MAXP], comp[MAXC], ver[MAXC];
@@ -262,7 +225,7 @@ static void set_behaviour(dataset *d, actor_model *m, int v) {
         for (int i = 0; i < d->n; i++) {
             sample *s = &d->s[g][i];
             double lp[MAXC];
-            seq_probs(m, s->prompt, s->P, s->comp, s->C, lp, NULL);
+            seq_probs(m, s->prompt, s->P, s->comp, s->C, TARGET, lp, NULL);
             for (int j = 0; j < s->C; j++) s->lp[j] = (float)lp[j], s->ver[j] = v;
             d->tr[g][i] = (rlc_msg_trajectory){.worker_id = "w0", .prompt_id = (uint64_t)g, .sample_index = (uint32_t)i,
                                                .prompt_tokens = s->prompt, .n_prompt_tokens = (uint32_t)s->P,
@@ -280,7 +243,7 @@ static double target_prob(actor_model *m, const dataset *d) {
         for (int i = 0; i < d->n; i++) {
             const sample *s = &d->s[g][i];
             double pt[MAXC];
-            seq_probs(m, s->prompt, s->P, s->comp, s->C, NULL, pt);
+            seq_probs(m, s->prompt, s->P, s->comp, s->C, TARGET, NULL, pt);
             for (int j = 0; j < s->C; j++) sum += pt[j], n++;
         }
     return sum / (double)n;
