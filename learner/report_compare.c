@@ -31,11 +31,17 @@ static void folder_label(const char *dir, int with_parent, char *out, size_t cap
     if (!*out) snprintf(out, cap, "%s", dir);
 }
 
-// "algorithm": "rloo" or "algorithm": {"name": "rloo"} in a JSON object.
-static const char *algo_of(const json_t *obj) {
-    const json_t *a = json_object_get(obj, "algorithm");
-    if (json_is_object(a)) a = json_object_get(a, "name");
-    return json_is_string(a) && json_string_length(a) > 0 ? json_string_value(a) : NULL;
+// "algorithm": "rloo" or "algorithm": {"name": "rloo"} in a JSON object, into
+// out; with {"adaptive_sampling": "balanced"} beside the name (Reinforce-Ada)
+// "grpo + ada balanced". 0 when the object names no algorithm.
+static int algo_of(const json_t *obj, char *out, size_t cap) {
+    const json_t *sec = json_object_get(obj, "algorithm"), *a = sec;
+    if (json_is_object(sec)) a = json_object_get(sec, "name");
+    if (!json_is_string(a) || json_string_length(a) == 0) return 0;
+    const char *ada = json_string_value(json_object_get(sec, "adaptive_sampling"));  // NULL unless sec is an object
+    if (ada && strcmp(ada, "off") != 0) snprintf(out, cap, "%s + ada %s", json_string_value(a), ada);
+    else snprintf(out, cap, "%s", json_string_value(a));
+    return 1;
 }
 
 // pass@1 of summary.json's eval_before / eval_after, NaN when absent.
@@ -146,10 +152,8 @@ static rlc_status run_load(report_compare_run *r, rlc_status *why_code) {
     json_t *files[3];
     static const char *names[3] = {"summary.json", "config.json", "experiment.json"};
     for (int k = 0; k < 3; k++) report_load_config(r->dir, names[k], &files[k]);
-    for (int k = 0; k < 3 && !r->algo[0]; k++) {
-        const char *a = files[k] ? algo_of(files[k]) : NULL;
-        if (a) snprintf(r->algo, sizeof r->algo, "%s", a);
-    }
+    for (int k = 0; k < 3 && !r->algo[0]; k++)
+        if (files[k]) algo_of(files[k], r->algo, sizeof r->algo);
     run_stats(r, files[0]);
     for (int k = 0; k < 3; k++) json_decref(files[k]);
     r->ok = 1;

@@ -45,7 +45,7 @@ static size_t count(const char *hay, const char *needle) {
 // on step 1), 0.55 at step 2, 0.62 at step 4: +12.0 points.
 // beta: 6 steps of 1 s, pass@1 0.5, 0.7 at step 3 (the best), 0.6 at step 6.
 // gamma: no evaluation in metrics.jsonl and no step_s; summary.json says
-// 0.4 before, 0.45 after.
+// 0.4 before, 0.45 after; experiment.json: GRPO with Reinforce-Ada.
 static void write_runs(void) {
     make_dir("alpha");
     make_dir("beta");
@@ -81,6 +81,7 @@ static void write_runs(void) {
                                       "{\"step\":2,\"reward_mean\":0.35,\"trajectories\":16}\n");
     write_file("gamma/summary.json", "{\"steps\": 2, \"eval_before\": {\"pass@1\": 0.4}, \"eval_after\": "
                                      "{\"pass@1\": 0.45}}");
+    write_file("gamma/experiment.json", "{\"algorithm\": {\"name\": \"grpo\", \"adaptive_sampling\": \"balanced\"}}");
 }
 
 static char *read_in(const char *name) {
@@ -92,7 +93,7 @@ static char *read_in(const char *name) {
 
 static const char *alpha_row = "| alpha | grpo | 4 | 0.5 | 0.62 | +12.0 | 0.62 (4) | 0.4 | 14.0 | 3.50 | 16 |";
 static const char *beta_row = "| beta | rloo | 6 | 0.5 | 0.6 | +10.0 | 0.7 (3) | 0.6 | 6.0 | 1.00 | 16 |";
-static const char *gamma_row = "| gamma |  | 2 | 0.4 | 0.45 | +5.0 | 0.45 (2) | 0.35 | - | - | 16 |";
+static const char *gamma_row = "| gamma | grpo + ada balanced | 2 | 0.4 | 0.45 | +5.0 | 0.45 (2) | 0.35 | - | - | 16 |";
 
 static void test_three_runs(void) {
     char a[512], b[512], g[512], out[512];
