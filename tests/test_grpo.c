@@ -48,13 +48,6 @@
 
 // ---- hand-made groups --------------------------------------------------------------------
 
-typedef struct sample {
-    int32_t prompt[MAXP], comp[MAXC], ver[MAXC];
-    float lp[MAXC];
-    int P, C;
-    double reward;
-} sample;
-
 typedef struct dataset {
     sample s[MAXG][MAXN];
     int ng, n[MAXG];
@@ -72,19 +65,11 @@ static void make_data(dataset *d, int ng, int n) {
     d->ng = ng;
     for (int g = 0; g < ng; g++) {
         d->n[g] = n;
-        int P = 2 + (int)(rnd() % (MAXP - 1));
         int32_t prompt[MAXP];
-        for (int i = 0; i < P; i++) prompt[i] = 2 + (int32_t)(rnd() % (VOCAB - 2));
+        int P = draw_prompt(prompt);
         for (int i = 0; i < n; i++) {
             sample *s = &d->s[g][i];
-            s->P = P;
-            memcpy(s->prompt, prompt, sizeof prompt);
-            s->C = 3 + (int)(rnd() % (MAXC - 2));
-            for (int j = 0; j < s->C; j++) {
-                int32_t v;
-                do v = 2 + (int32_t)(rnd() % (VOCAB - 2)); while (v == TARGET);
-                s->comp[j] = v;
-            }
+            draw_completion(s, prompt, P, TARGET);
             s->reward = (i == 0) ? 1.0 : (i == 1) ? 0.0 : (double)(rnd() & 1);
         }
     }

@@ -179,13 +179,6 @@ static void test_value_loss(void) {
 
 
 
-typedef struct sample {
-    int32_t prompt[MAXP], comp[MAXC], ver[MAXC];
-    float lp[MAXC];
-    int P, C;
-    double reward;
-} sample;
-
 typedef struct dataset {
     sample s[MAXG][MAXN];
     int ng, n;
@@ -199,19 +192,11 @@ static void make_data(dataset *d, int ng, int n) {
     memset(d, 0, sizeof *d);
     d->ng = ng, d->n = n;
     for (int g = 0; g < ng; g++) {
-        int P = 2 + (int)(rnd() % (MAXP - 1));
         int32_t prompt[MAXP];
-        for (int i = 0; i < P; i++) prompt[i] = 2 + (int32_t)(rnd() % (VOCAB - 2));
+        int P = draw_prompt(prompt);
         for (int i = 0; i < n; i++) {
             sample *s = &d->s[g][i];
-            s->P = P;
-            memcpy(s->prompt, prompt, sizeof prompt);
-            s->C = 3 + (int)(rnd() % (MAXC - 2));
-            for (int j = 0; j < s->C; j++) {
-                int32_t v;
-                do v = 2 + (int32_t)(rnd() % (VOCAB - 2)); while (v == TARGET);
-                s->comp[j] = v;
-            }
+            draw_completion(s, prompt, P, TARGET);
             int good = n == 1 ? g % 2 == 0 : i < n / 2;
             s->reward = good;
             if (good) s->comp[rnd() % (uint32_t)s->C] = TARGET;

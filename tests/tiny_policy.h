@@ -1,6 +1,6 @@
 // tiny_policy.h: the tiny random Llama that the learner-step tests
 // (test_grpo.c, test_ppo.c) train, the KV-cached decoder's log-probs they
-// check the updates against, and their random numbers. Header-only (each
+// check the updates against, their random numbers and their random groups. Header-only (each
 // test is one file); the including test defines VOCAB, MAXP and MAXC (the
 // most prompt and completion tokens of a sample) first, and creates g_kv
 // (one KV-cache slot) before calling seq_probs.
@@ -62,6 +62,35 @@ static uint32_t rnd(void) {
     g_rng ^= g_rng >> 7;
     g_rng ^= g_rng << 17;
     return (uint32_t)(g_rng >> 11);
+}
+
+// One completion (prompt + completion tokens, behaviour log-probs and
+// versions, reward) of the hand-made groups the tests train on.
+typedef struct sample {
+    int32_t prompt[MAXP], comp[MAXC], ver[MAXC];
+    float lp[MAXC];
+    int P, C;
+    double reward;
+} sample;
+
+// A random prompt of 2..MAXP ids in 2..VOCAB-1; returns its length.
+static int draw_prompt(int32_t prompt[MAXP]) {
+    int P = 2 + (int)(rnd() % (MAXP - 1));
+    for (int i = 0; i < P; i++) prompt[i] = 2 + (int32_t)(rnd() % (VOCAB - 2));
+    return P;
+}
+
+// s gets the prompt and a random completion of 3..MAXC ids in 2..VOCAB-1
+// that avoids `target`; the reward is left to the caller.
+static void draw_completion(sample *s, const int32_t prompt[MAXP], int P, int target) {
+    s->P = P;
+    memcpy(s->prompt, prompt, sizeof s->prompt);
+    s->C = 3 + (int)(rnd() % (MAXC - 2));
+    for (int j = 0; j < s->C; j++) {
+        int32_t v;
+        do v = 2 + (int32_t)(rnd() % (VOCAB - 2)); while (v == target);
+        s->comp[j] = v;
+    }
 }
 
 #endif
