@@ -125,18 +125,6 @@ typedef struct {
     int show, shown;
 } sample_sink;
 
-static void put_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch == '\n') fputs("\\n", f);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static void on_sample(void *ud, int example, int sample, const char *completion, int n_tokens, int correct,
                       actor_finish finish) {
     sample_sink *k = ud;
@@ -149,7 +137,7 @@ static void on_sample(void *ud, int example, int sample, const char *completion,
     fprintf(k->out, "{\"example\": %d, \"sample\": %d, \"correct\": %s, \"tokens\": %d, \"finish\": \"%s\", "
                     "\"completion\": ",
             example, sample, correct ? "true" : "false", n_tokens, finish == ACTOR_FINISH_LENGTH ? "length" : "stop");
-    put_json_string(k->out, completion);
+    rlc_json_put_string(k->out, completion);
     fputs("}\n", k->out);
 }
 

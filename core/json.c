@@ -101,3 +101,15 @@ rlc_status rlc_json_opt_bool(const json_t *obj, const char *key, const char *wha
     *out = json_is_true(v);
     return RLC_OK;
 }
+
+void rlc_json_put_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch == '\n') fputs("\\n", f);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}

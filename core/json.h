@@ -5,6 +5,7 @@
 
 #include <jansson.h>  // json_t and its accessors
 #include <stddef.h>   // size_t
+#include <stdio.h>    // FILE
 
 #include "status.h"
 
@@ -29,5 +30,10 @@ rlc_status rlc_json_opt_number(const json_t *obj, const char *key, const char *w
                                double *out);
 rlc_status rlc_json_opt_bool(const json_t *obj, const char *key, const char *what, int def,
                              int *out);
+
+// Writes s (UTF-8, NUL-terminated) to f as a JSON string literal: quotes and
+// backslashes escaped, control characters as \n or \u00XX. For JSON lines
+// written a field at a time, without building a json_t.
+void rlc_json_put_string(FILE *f, const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include "checkpoint.h"    // ckpt_make_dirs
 #include "core/alloc.h"    // rlc_calloc, rlc_free
 #include "core/fileio.h"   // rlc_path_join
+#include "core/json.h"     // rlc_json_put_string
 
 void arith_config_default(arith_config *c) {
     *c = (arith_config){.min_steps = 2, .max_steps = 4, .max_num = 9, .max_mul = 3, .max_value = 50, .restate = 0,
@@ -229,27 +230,14 @@ static rlc_status close_out(out_file *o, rlc_status s) {
     return s;
 }
 
-// Writes s as a JSON string literal.
-static void put_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch == '\n') fputs("\\n", f);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 // One JSON line: {"k1": "v1", ...} from alternating keys and values.
 static void write_record(out_file *o, const char *const *kv, int n) {
     fputc('{', o->f);
     for (int i = 0; i < n; i += 2) {
         if (i) fputs(", ", o->f);
-        put_json_string(o->f, kv[i]);
+        rlc_json_put_string(o->f, kv[i]);
         fputs(": ", o->f);
-        put_json_string(o->f, kv[i + 1]);
+        rlc_json_put_string(o->f, kv[i + 1]);
     }
     fputs("}\n", o->f);
 }
