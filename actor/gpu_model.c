@@ -284,6 +284,7 @@ static rlc_status setup(actor_gpu_model *g, const actor_model *m, int device) {
 rlc_status actor_gpu_model_create(const actor_model *m, int device, actor_gpu_dtype dtype, int n_slots,
                                   int max_seq, int max_tokens, actor_gpu_model **out) {
     *out = NULL;
+    if (!m) return rlc_errorf(RLC_ERR_ARG, "gpu model: no model");
     const actor_config *c = &m->cfg;
     RLC_TRY(check_sizes(c, dtype, n_slots, max_seq, max_tokens));
     actor_gpu_model *g = rlc_calloc(1, sizeof *g);
