@@ -5,10 +5,17 @@
 // samples of a prompt form a group: the group joins when n slots are free,
 // its leader prefills the prompt once, and the cache is copied into the
 // other n - 1 slots (actor_kv_copy) before their first token is sampled.
+//
+// On a GPU model (actor_gen_create_gpu) only the forward and the cache
+// moves: the generator counts each slot's positions itself (the GPU cache
+// keeps no lengths), the logits come back to the host, and sampling is the
+// same host code, so the behaviour log-probs are computed as on the CPU.
+// Every difference is behind `g->gpu`.
 #include <string.h>  // memcpy
 
 #include "core/core.h"
 #include "generate.h"
+#include "gpu_model.h"  // actor_gpu_forward, actor_gpu_kv_copy
 
 typedef enum {
     SEQ_QUEUED = 0,  // waiting for a slot
@@ -33,7 +40,10 @@ typedef struct {
 
 struct actor_gen {
     actor_model *m;
-    actor_kv *kv;
+    actor_kv *kv;           // the CPU cache and activations; NULL on a GPU model
+    actor_gpu_model *gpu;   // borrowed; NULL: the CPU path
+    int *slot_len;          // (n_slots) GPU: positions filled in each slot
+    int *pos;               // (max_tokens) GPU: the position of each packed token
     int n_slots, max_seq, max_tokens;
     gen_seq *seqs;  // (n_seqs) sequences not yet forgotten: seqs[i] has id base + i
     long long base;   // id of seqs[0]; finished sequences at the front are dropped
@@ -52,7 +62,9 @@ struct actor_gen {
 
 #define GEN_PREFILL_BUDGET 512  // prompt tokens per step
 
-rlc_status actor_gen_create(actor_model *m, int n_slots, int max_seq, actor_gen **out) {
+int actor_gen_batch_tokens(int n_slots) { return n_slots + GEN_PREFILL_BUDGET; }
+
+static rlc_status create(actor_model *m, actor_gpu_model *gpu, int n_slots, int max_seq, actor_gen **out) {
     *out = NULL;
     const actor_config *c = actor_model_config(m);
     if (n_slots <= 0 || max_seq <= 1)
@@ -60,13 +72,23 @@ rlc_status actor_gen_create(actor_model *m, int n_slots, int max_seq, actor_gen 
     actor_gen *g = rlc_calloc(1, sizeof *g);
     if (!g) return rlc_errorf(RLC_ERR_NOMEM, "cannot allocate the generator");
     g->m = m;
+    g->gpu = gpu;
     g->n_slots = n_slots;
     g->max_seq = max_seq;
-    g->max_tokens = n_slots + GEN_PREFILL_BUDGET;
-    rlc_status s = actor_kv_create(c, n_slots, max_seq, g->max_tokens, &g->kv);
-    if (s != RLC_OK) {
-        rlc_free(g);
-        return s;
+    g->max_tokens = actor_gen_batch_tokens(n_slots);
+    if (gpu) {
+        g->slot_len = rlc_calloc((size_t)n_slots, sizeof(int));
+        g->pos = rlc_malloc(sizeof(int) * (size_t)g->max_tokens);
+        if (!g->slot_len || !g->pos) {
+            actor_gen_free(g);
+            return rlc_errorf(RLC_ERR_NOMEM, "cannot allocate the generator's positions");
+        }
+    } else {
+        rlc_status s = actor_kv_create(c, n_slots, max_seq, g->max_tokens, &g->kv);
+        if (s != RLC_OK) {
+            rlc_free(g);
+            return s;
+        }
     }
     g->slot_seq = rlc_malloc(sizeof(int) * (size_t)n_slots);
     g->tokens = rlc_malloc(sizeof(int) * (size_t)g->max_tokens);
@@ -85,11 +107,23 @@ rlc_status actor_gen_create(actor_model *m, int n_slots, int max_seq, actor_gen 
     return RLC_OK;
 }
 
+rlc_status actor_gen_create(actor_model *m, int n_slots, int max_seq, actor_gen **out) {
+    return create(m, NULL, n_slots, max_seq, out);
+}
+
+rlc_status actor_gen_create_gpu(actor_model *m, actor_gpu_model *gpu, int n_slots, int max_seq, actor_gen **out) {
+    *out = NULL;
+    if (!gpu) return rlc_errorf(RLC_ERR_ARG, "generate: actor_gen_create_gpu needs a GPU model");
+    return create(m, gpu, n_slots, max_seq, out);
+}
+
 void actor_gen_free(actor_gen *g) {
     if (!g) return;
     for (int i = 0; i < g->n_seqs; i++) rlc_free(g->seqs[i].prompt);
     rlc_free(g->seqs);
     actor_kv_free(g->kv);
+    rlc_free(g->slot_len);
+    rlc_free(g->pos);
     rlc_free(g->slot_seq);
     rlc_free(g->tokens);
     rlc_free(g->slots);
@@ -158,6 +192,39 @@ rlc_status actor_gen_add(actor_gen *g, const int *prompt, int n_prompt, const ac
     return actor_gen_add_group(g, prompt, n_prompt, 1, s, seq_id);
 }
 
+// ---- the slots' caches: the CPU's actor_kv, or the GPU model with the
+// positions counted here ----------------------------------------------------------
+
+static void slot_clear(actor_gen *g, int slot) {
+    if (g->gpu) g->slot_len[slot] = 0;
+    else actor_kv_clear(g->kv, slot);
+}
+
+static int slot_filled(const actor_gen *g, int slot) {
+    return g->gpu ? g->slot_len[slot] : actor_kv_len(g->kv, slot);
+}
+
+// Copies the cache of slot src (a group leader's prefill) into slot dst.
+static rlc_status slot_copy(actor_gen *g, int dst, int src) {
+    if (!g->gpu) {
+        actor_kv_copy(g->kv, dst, src);
+        return RLC_OK;
+    }
+    RLC_TRY(actor_gpu_kv_copy(g->gpu, dst, src, g->slot_len[src]));
+    g->slot_len[dst] = g->slot_len[src];
+    return RLC_OK;
+}
+
+// Packs token tok at the end of slot `slot` as entry n of the batch (the
+// GPU path takes its position here; the CPU cache places it itself).
+static void pack_token(actor_gen *g, int n, int tok, int slot, int owner, unsigned char want) {
+    g->tokens[n] = tok;
+    g->slots[n] = slot;
+    g->owner[n] = owner;
+    g->want[n] = want;
+    if (g->gpu) g->pos[n] = g->slot_len[slot]++;
+}
+
 // Gives queued groups free slots, first come first served: a group joins
 // only when all of its samples can.
 static void admit(actor_gen *g) {
@@ -177,7 +244,7 @@ static void admit(actor_gen *g) {
             q->state = i == 0 ? SEQ_PREFILL : SEQ_FOLLOW;
             q->slot = slot;
             g->slot_seq[slot] = (int)(q - g->seqs);
-            actor_kv_clear(g->kv, slot);
+            slot_clear(g, slot);
         }
         free_slots -= lead->group_size;
         g->next_queued += lead->group_size;
@@ -191,10 +258,7 @@ static int pack_batch(actor_gen *g, int *n_prefill) {
     for (int slot = 0; slot < g->n_slots; slot++) {
         int id = g->slot_seq[slot];
         if (id < 0 || g->seqs[id].state != SEQ_DECODE) continue;
-        g->tokens[n] = g->seqs[id].last;
-        g->slots[n] = slot;
-        g->owner[n] = id;
-        g->want[n++] = 1;
+        pack_token(g, n++, g->seqs[id].last, slot, id, 1);
     }
     for (int slot = 0; slot < g->n_slots && budget > 0; slot++) {
         int id = g->slot_seq[slot];
@@ -202,12 +266,8 @@ static int pack_batch(actor_gen *g, int *n_prefill) {
         gen_seq *q = &g->seqs[id];
         int take = q->n_prompt - q->n_fed;
         if (take > budget) take = budget;
-        for (int i = 0; i < take; i++) {
-            g->tokens[n] = q->prompt[q->n_fed + i];
-            g->slots[n] = slot;
-            g->owner[n] = id;
-            g->want[n++] = (q->n_fed + i == q->n_prompt - 1);
-        }
+        for (int i = 0; i < take; i++, n++)
+            pack_token(g, n, q->prompt[q->n_fed + i], slot, id, q->n_fed + i == q->n_prompt - 1);
         q->n_fed += take;
         budget -= take;
         *n_prefill += take;
@@ -233,7 +293,7 @@ static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb 
     q->state = SEQ_DECODE;
     actor_finish why = ACTOR_FINISH_NONE;
     if (actor_config_is_eos(c, tok)) why = ACTOR_FINISH_STOP;
-    else if (q->n_gen >= q->s.max_new_tokens || actor_kv_len(g->kv, q->slot) >= g->max_seq)
+    else if (q->n_gen >= q->s.max_new_tokens || slot_filled(g, q->slot) >= g->max_seq)
         why = ACTOR_FINISH_LENGTH;
     int stop = cb ? cb(ud, (int)(g->base + (q - g->seqs)), tok, lp, why) : 0;
     if (why != ACTOR_FINISH_NONE || stop) finish(g, q);
@@ -242,7 +302,7 @@ static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb 
 // Samples the next token of every sequence whose logits came out of the step;
 // a leader that has just prefilled hands its cache and its logits row to the
 // rest of its group.
-static void sample_all(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
+static rlc_status sample_all(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
     const actor_config *c = actor_model_config(g->m);
     int row = 0;
     for (int i = 0; i < n; i++) {
@@ -251,11 +311,11 @@ static void sample_all(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
         const float *logits = g->logits + (size_t)row++ * c->vocab_size;
         int just_prefilled = q->state == SEQ_PREFILL;
         int lead_slot = q->slot;
-        for (int f = 1; just_prefilled && f < q->group_size; f++)
-            actor_kv_copy(g->kv, q[f].slot, lead_slot);
+        for (int f = 1; just_prefilled && f < q->group_size; f++) RLC_TRY(slot_copy(g, q[f].slot, lead_slot));
         sample_one(g, q, logits, cb, ud);
         for (int f = 1; just_prefilled && f < q->group_size; f++) sample_one(g, q + f, logits, cb, ud);
     }
+    return RLC_OK;
 }
 
 // Forgets the finished sequences at the front once they are half of the
@@ -281,8 +341,9 @@ rlc_status actor_gen_step(actor_gen *g, actor_gen_cb cb, void *ud, int *n_pendin
     int n = pack_batch(g, &n_prefill);
     if (n > 0) {
         double t0 = rlc_now();
-        RLC_TRY(actor_forward(g->m, g->kv, g->tokens, g->slots, n, g->want, g->logits));
-        sample_all(g, n, cb, ud);
+        if (g->gpu) RLC_TRY(actor_gpu_forward(g->gpu, g->tokens, g->slots, g->pos, n, g->want, g->logits));
+        else RLC_TRY(actor_forward(g->m, g->kv, g->tokens, g->slots, n, g->want, g->logits));
+        RLC_TRY(sample_all(g, n, cb, ud));
         double dt = rlc_now() - t0;
         if (n_prefill > 0) {
             g->prefill_tokens += n_prefill;

@@ -6,6 +6,7 @@
 #include <stdint.h>  // uint64_t
 
 #include "core/status.h"
+#include "gpu_model.h"  // actor_gpu_model
 #include "model.h"
 
 typedef struct actor_sampling {
@@ -42,6 +43,20 @@ typedef int (*actor_gen_cb)(void *ud, int seq_id, int token, float logprob, acto
 
 // n_slots sequences at once, each at most max_seq positions.
 rlc_status actor_gen_create(actor_model *m, int n_slots, int max_seq, actor_gen **out);
+// The same generator with its forward on a GPU model (actor/gpu_model.h,
+// borrowed: it must outlive the generator and be used by no one else while
+// the generator runs). gpu must have been created from m's configuration
+// with at least n_slots slots, max_seq positions per slot and max_tokens
+// >= actor_gen_batch_tokens(n_slots). m still gives the configuration (eos
+// ids, vocabulary); its weights are not read. No CPU cache is allocated;
+// the logits come back to the host and are sampled there exactly as on the
+// CPU. A failed forward or cache copy on the device fails actor_gen_step
+// (RLC_ERR_CUDA); the generator is then unusable.
+rlc_status actor_gen_create_gpu(actor_model *m, actor_gpu_model *gpu, int n_slots, int max_seq,
+                                actor_gen **out);
+// The most tokens one step packs (decode tokens plus a prompt chunk): the
+// max_tokens a GPU model for actor_gen_create_gpu needs.
+int actor_gen_batch_tokens(int n_slots);
 void actor_gen_free(actor_gen *g);
 // Queues a prompt (copied). The sequence joins the batch at the next step if
 // a slot is free, or when one frees up. *seq_id numbers sequences from 0.

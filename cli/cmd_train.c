@@ -127,9 +127,10 @@ int cmd_learner(int argc, char **argv) { return run_learner("learner", argc, arg
 
 int cmd_rollout(int argc, char **argv) {
     static const char *usage =
-        "usage: rlc rollout EXP.lua --connect tcp://HOST:PORT [--id WORKER_ID] [--device cpu] [--set key=value ...]\n\n"
+        "usage: rlc rollout EXP.lua --connect tcp://HOST:PORT [--id WORKER_ID] [--device cpu|cuda|cuda:N] [--set key=value ...]\n\n"
         "One rollout worker for a learner started with rlc learner: it loads the experiment's model,\n"
-        "tokenizer and rewards, generates and scores, and takes new weights as they are published.\n";
+        "tokenizer and rewards, generates and scores, and takes new weights as they are published.\n"
+        "--device overrides model.device for this worker.\n";
     train_args a;
     int rc = parse("rollout", argc, argv, &a, usage);
     if (rc) return rc == 1 ? 0 : rc;

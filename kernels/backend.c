@@ -12,3 +12,10 @@ rlc_status kernels_cuda_query(int *n_devices, char *buf, size_t cap) {
                       "this build has no CUDA backend (configure with -DRLC_CUDA=ON where nvcc is installed)");
 }
 #endif
+
+rlc_status kernels_cuda_require(const char *what) {
+    if (kernels_cuda_compiled()) return RLC_OK;
+    return rlc_errorf(RLC_ERR_UNSUPPORTED,
+                      "%s: this build has no CUDA backend; build with it where nvcc is installed: "
+                      "cmake -S . -B build -DRLC_CUDA=ON && cmake --build build", what);
+}

@@ -136,6 +136,10 @@ float kernels_logsumexp(const float *x, int V);
 // driver's message when the runtime fails (no driver, no device).
 rlc_status kernels_cuda_query(int *n_devices, char *buf, size_t cap);
 int kernels_cuda_compiled(void);
+// RLC_OK in a build with the CUDA backend; otherwise RLC_ERR_UNSUPPORTED with
+// a message that starts with `what` (e.g. "model.device \"cuda\"") and says
+// how to build with CUDA. Opens no device.
+rlc_status kernels_cuda_require(const char *what);
 
 #ifdef __cplusplus
 }

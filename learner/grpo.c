@@ -12,6 +12,7 @@
 void grpo_trainer_free(grpo_trainer *t) {
     if (!t) return;
     actor_train_free(t->fwd);
+    actor_gpu_trainer_free(t->gpu);
     actor_train_free(t->ref_fwd);
     if (t->own_ref) actor_model_free(t->ref);
     ppo_free(t->ppo);
@@ -58,12 +59,26 @@ static rlc_status make_reference(grpo_trainer *t, actor_model *ref) {
     return RLC_OK;
 }
 
+// cfg.cuda: the policy's trainer on the GPU, from the policy's weights as
+// they are now. The reference model and PPO's critic stay on the CPU.
+static rlc_status create_gpu(grpo_trainer *t) {
+    const grpo_config *c = &t->cfg;
+    rlc_status s = actor_gpu_trainer_create(t->policy, c->cuda_device, c->cuda_bf16, c->micro_batch_tokens,
+                                            c->vocab_chunk, c->recompute, &t->gpu);
+    if (s != RLC_OK) return rlc_error_wrap(s, "GRPO: the policy's trainer on model.device \"cuda:%d\"", c->cuda_device);
+    RLC_INFO("GRPO: the policy trains on cuda:%d (%s%s)%s%s", c->cuda_device, c->cuda_bf16 ? "bf16" : "fp32",
+             c->recompute ? ", recompute" : "", grpo_kl_needed(c) ? "; the reference model runs on the CPU" : "",
+             c->ppo.enabled ? "; PPO's critic runs on the CPU" : "");
+    return RLC_OK;
+}
+
 static rlc_status create(grpo_trainer *t, actor_model *ref) {
     const grpo_config *c = &t->cfg;
     size_t T = (size_t)c->micro_batch_tokens;
     actor_train_options to = {.max_tokens = c->micro_batch_tokens, .vocab_chunk = c->vocab_chunk,
                               .recompute = c->recompute};
-    RLC_TRY(actor_train_create_opts(t->policy, &to, &t->fwd));
+    if (c->cuda) RLC_TRY(create_gpu(t));
+    else RLC_TRY(actor_train_create_opts(t->policy, &to, &t->fwd));
     if (grpo_kl_needed(c)) {
         RLC_TRY(make_reference(t, ref));
         to.recompute = 1;  // forward only: keep one layer's activations, not all
@@ -72,9 +87,9 @@ static rlc_status create(grpo_trainer *t, actor_model *ref) {
     RLC_TRY(optim_adamw_create(&c->adamw, t->params, &t->opt));
     if (c->ppo.enabled) RLC_TRY(ppo_create(t));  // the critic (learner/ppo.c)
     RLC_TRY(batch_packer_create(c->micro_batch_tokens, &t->packer));
-    t->grads = rlc_malloc_aligned(t->params->numel * sizeof(float));
+    if (!t->gpu) t->grads = rlc_malloc_aligned(t->params->numel * sizeof(float));
     float **rows[] = {&t->r_logp, &t->r_ent, &t->r_dlogp, &t->r_dent, &t->r_prox, &t->r_behav, &t->r_ref, &t->r_adv};
-    int ok = t->grads != NULL;
+    int ok = t->gpu || t->grads != NULL;
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) ok &= (*rows[i] = rlc_malloc(T * sizeof(float))) != NULL;
     ok &= (t->r_mask = rlc_malloc(T)) != NULL;
     if (!ok) return rlc_errorf(RLC_ERR_NOMEM, "GRPO: out of memory for the row buffers (%zu tokens)", T);
@@ -112,6 +127,25 @@ void grpo_trainer_set_position(grpo_trainer *t, int64_t version, long steps) {
     t->steps = steps;
 }
 optim_adamw *grpo_trainer_optim(grpo_trainer *t) { return t->opt; }
+
+rlc_status grpo_trainer_sync_host(grpo_trainer *t) {
+    if (!t->gpu) return RLC_OK;
+    if (optim_adamw_numel(t->opt) != actor_gpu_numel(t->gpu))
+        return rlc_errorf(RLC_ERR_STATE, "GRPO: the optimizer holds %zu values, the GPU trainer %zu",
+                          optim_adamw_numel(t->opt), actor_gpu_numel(t->gpu));
+    RLC_TRY(actor_gpu_moments_download(t->gpu, optim_adamw_m(t->opt), optim_adamw_v(t->opt)));
+    optim_adamw_set_counts(t->opt, actor_gpu_adamw_steps(t->gpu), t->gpu_skipped);
+    return RLC_OK;
+}
+
+rlc_status grpo_trainer_reload(grpo_trainer *t) {
+    if (!t->gpu) return RLC_OK;
+    RLC_TRY(actor_gpu_params_upload(t->gpu, t->params));
+    if (optim_adamw_steps(t->opt) > 0)
+        RLC_WARN("GRPO on cuda:%d: the weights are restored; AdamW's moments start from zero (they cannot be "
+                 "uploaded to the GPU trainer yet)", t->cfg.cuda_device);
+    return RLC_OK;
+}
 actor_model *grpo_trainer_reference(grpo_trainer *t) { return t->ref; }
 critic *grpo_trainer_critic(grpo_trainer *t) { return ppo_critic(t); }
 const grpo_config *grpo_trainer_config(const grpo_trainer *t) { return &t->cfg; }
@@ -155,7 +189,7 @@ rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, in
         if (t->ref) RLC_TRY(grpo_nograd_logprobs(t, t->ref_fwd, ns, t->refl));
         double t2 = rlc_now();
         int use_prox = (t->cfg.max_staleness > 0 && max_lag > 0) || t->cfg.recompute_proximal;
-        if (use_prox) RLC_TRY(grpo_nograd_logprobs(t, t->fwd, ns, t->prox));
+        if (use_prox) RLC_TRY(grpo_nograd_logprobs(t, NULL, ns, t->prox));
         double t3 = rlc_now();
         st.ref_s = t->ref ? t2 - t1 : 0;
         st.prox_s = use_prox ? t3 - t2 : 0;

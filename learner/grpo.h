@@ -87,6 +87,12 @@ typedef struct grpo_config {
     int micro_batch_tokens;     // tokens of one forward/backward row (>= 2)
     int vocab_chunk;            // lm_head chunk of the log-softmax (<= 0: whole vocabulary)
     int recompute;              // activation recomputation in the policy's backward
+    int cuda;                   // 1: the policy's forward/backward (training and proximal log-probs)
+                                // and AdamW run on CUDA device cuda_device (model.device), the new
+                                // weights copied back into the policy after every optimizer step;
+                                // the reference model and PPO's critic stay on the CPU. 0: the CPU
+    int cuda_device;            // cuda:N's N
+    int cuda_bf16;              // on CUDA: 1 computes in bfloat16 (model.dtype "bf16"), 0 in float32
     int ppo_epochs;             // passes over the step's data (>= 1)
     int minibatches;            // optimizer steps per epoch; the groups are split evenly
                                 // (capped at the number of groups)
@@ -136,9 +142,11 @@ void grpo_config_default(grpo_config *c);
 // is_cap, is_mode (truncate, mask), kl_in_reward, loss_agg_norm, advantage
 // (grpo_adv_parse's names: any but its default "grpo" overrides the name's
 // estimator), adv_eps, recompute_proximal, accuracy_threshold, gamma,
-// policy_loss (vanilla, gspo), overlong_buffer, overlong_penalty, and
-// sampling.max_new_tokens.
-// RLC_ERR_CONFIG names the key.
+// policy_loss (vanilla, gspo), overlong_buffer, overlong_penalty,
+// sampling.max_new_tokens, model.device (cuda, cuda_device) and model.dtype
+// (cuda_bf16).
+// RLC_ERR_CONFIG names the key; RLC_ERR_UNSUPPORTED for model.device cuda in
+// a build without CUDA (kernels_cuda_require's message).
 rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c);
 
 // The PPO part of c from an experiment (after the policy's fields):
@@ -240,8 +248,14 @@ typedef struct grpo_trainer grpo_trainer;
 // on a resume), else a copy of the policy's weights made now. version is
 // the policy's current version (0 for a fresh run). Allocates the
 // optimizer state, the gradient, the trainers' activations and the rows'
-// buffers. RLC_ERR_CONFIG (a bad setting, named), RLC_ERR_ARG (ref of
-// another shape), RLC_ERR_NOMEM; nothing stays allocated on error.
+// buffers. With c->cuda the policy's weights are uploaded to a GPU trainer
+// (actor/gpu_train.h), which holds the activations, gradient and moments;
+// the host keeps the parameters (updated after every optimizer step) and an
+// optimizer whose moments grpo_trainer_sync_host fills for checkpoints.
+// RLC_ERR_CONFIG (a bad setting, named), RLC_ERR_ARG (ref of
+// another shape), RLC_ERR_NOMEM, RLC_ERR_CUDA / RLC_ERR_UNSUPPORTED (c->cuda:
+// the device cannot be opened, the message names it; a build without
+// CUDA); nothing stays allocated on error.
 rlc_status grpo_trainer_create(actor_model *policy, actor_model *ref, const grpo_config *c,
                                int64_t version, grpo_trainer **out);
 void grpo_trainer_free(grpo_trainer *t);  // NULL is fine; frees the copied reference
@@ -267,6 +281,15 @@ long grpo_trainer_steps(const grpo_trainer *t);  // grpo_steps that updated (the
 // restored through grpo_trainer_optim).
 void grpo_trainer_set_position(grpo_trainer *t, int64_t version, long steps);
 optim_adamw *grpo_trainer_optim(grpo_trainer *t);         // borrowed, for checkpoints
+// On CUDA (grpo_config.cuda) the optimizer's state lives on the device:
+// sync_host copies the AdamW moments and step count into
+// grpo_trainer_optim's (call before saving a checkpoint); reload uploads the
+// policy's parameters after they changed on the host (a resume). AdamW's
+// moments cannot be uploaded (actor/gpu_train.h has no such call): after a
+// resume on CUDA they start from zero, with a warning. Both do nothing on
+// the CPU. RLC_ERR_CUDA on a failed copy.
+rlc_status grpo_trainer_sync_host(grpo_trainer *t);
+rlc_status grpo_trainer_reload(grpo_trainer *t);
 actor_model *grpo_trainer_reference(grpo_trainer *t);     // borrowed; NULL without KL
 critic *grpo_trainer_critic(grpo_trainer *t);             // borrowed; NULL without PPO
 const grpo_config *grpo_trainer_config(const grpo_trainer *t);

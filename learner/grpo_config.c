@@ -2,10 +2,12 @@
 // algorithm.* keys, checks, and the advantage estimator's names.
 #include <limits.h>  // INT_MAX
 #include <math.h>    // isfinite
+#include <stdio.h>   // snprintf
 #include <string.h>  // memset, strcmp
 
-#include "core/core.h"  // rlc_errorf, rlc_clear_error
+#include "core/core.h"        // rlc_errorf, rlc_clear_error
 #include "grpo.h"
+#include "kernels/kernels.h"  // kernels_cuda_require
 
 static const char *const adv_names[GRPO_ADV_COUNT] = {"grpo", "drgrpo", "rloo", "reinforce++-baseline",
                                                        "reinforce++"};
@@ -45,6 +47,23 @@ void grpo_config_default(grpo_config *c) {
     c->gamma = 1.0;
     c->overlong_penalty = 1.0;
     c->max_new_tokens = 1024;
+    c->cuda_bf16 = 1;
+}
+
+// model.device and model.dtype: where the policy trains.
+static rlc_status device_from_exp(const rlc_exp *e, grpo_config *c) {
+    const char *device, *dtype;
+    int ordinal;
+    RLC_TRY(rlc_exp_get_string(e, "model.device", &device));
+    RLC_TRY(rlc_exp_get_string(e, "model.dtype", &dtype));
+    RLC_TRY(rlc_exp_parse_device(device, &ordinal));
+    c->cuda = ordinal >= 0;
+    c->cuda_device = ordinal >= 0 ? ordinal : 0;
+    c->cuda_bf16 = strcmp(dtype, "fp32") != 0;
+    if (!c->cuda) return RLC_OK;
+    char what[96];
+    snprintf(what, sizeof what, "model.device \"%s\"", device);
+    return kernels_cuda_require(what);
 }
 
 // A parse of algorithm.<key>: on failure the message names the key.
@@ -165,6 +184,7 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
     c->dynamic_sampling = dyn;
     c->max_staleness = (int)stale;
     RLC_TRY(grpo_ppo_config_from_exp(e, c));
+    RLC_TRY(device_from_exp(e, c));
     return grpo_config_check(c);
 }
 
@@ -208,5 +228,8 @@ rlc_status grpo_config_check(const grpo_config *c) {
         !(c->overlong_penalty >= 0 && isfinite(c->overlong_penalty)))
         return rlc_errorf(RLC_ERR_CONFIG, "GRPO: overlong_buffer %d must be in [0, max_new_tokens = %d] and "
                           "overlong_penalty %g >= 0", c->overlong_buffer, c->max_new_tokens, c->overlong_penalty);
+    if (c->cuda && (c->cuda_device < 0 || c->adamw.decay_vectors))
+        return rlc_errorf(RLC_ERR_CONFIG, "GRPO on CUDA: device %d must be >= 0, and AdamW decays 2-D tensors only "
+                          "(decay_vectors %d)", c->cuda_device, c->adamw.decay_vectors);
     return RLC_OK;
 }

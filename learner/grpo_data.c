@@ -263,7 +263,7 @@ rlc_status grpo_nograd_logprobs(grpo_trainer *t, actor_trainer *fwd, int ns, flo
         const actor_batch *b = batch_packer_row(t->packer, r);
         int n;
         const int *idx = batch_packer_row_samples(t->packer, r, &n);
-        RLC_TRY(actor_train_forward(fwd, b, t->r_logp, NULL));
+        RLC_TRY(fwd ? actor_train_forward(fwd, b, t->r_logp, NULL) : grpo_policy_forward(t, b, t->r_logp, NULL));
         for (int k = 0; k < n; k++) {
             int i = idx[k];
             memcpy(dst + t->soff[i], t->r_logp + b->cu_seqlens[k], (size_t)(t->soff[i + 1] - t->soff[i]) * sizeof(float));

@@ -4,7 +4,8 @@
 #ifndef RLC_LEARNER_GRPO_INTERNAL_H
 #define RLC_LEARNER_GRPO_INTERNAL_H
 
-#include "actor/train.h"  // actor_trainer
+#include "actor/gpu_train.h"  // actor_gpu_trainer
+#include "actor/train.h"      // actor_trainer
 #include "batching.h"     // batch_packer, batch_sample
 #include "grpo.h"
 
@@ -14,11 +15,14 @@ struct grpo_trainer {
     actor_params *params;       // borrowed from policy
     actor_model *ref;           // NULL without KL; owned when own_ref
     int own_ref;
-    actor_trainer *fwd;         // the policy's forward / backward
+    actor_trainer *fwd;         // the policy's forward / backward on the CPU; NULL on CUDA
+    actor_gpu_trainer *gpu;     // cfg.cuda: the policy's forward / backward and AdamW on the GPU
+                                // (the one flag of the GPU path); NULL on the CPU
+    long gpu_skipped;           // cfg.cuda: AdamW steps skipped for a non-finite gradient
     actor_trainer *ref_fwd;     // the reference's forward (recompute: forward only)
     optim_adamw *opt;
     batch_packer *packer;
-    float *grads;               // (numel) laid out like the parameters
+    float *grads;               // (numel) laid out like the parameters; NULL on CUDA (on the device)
     int V;
     int64_t version;
     long steps;                 // updates done: the schedule's step
@@ -64,8 +68,13 @@ rlc_status grpo_filter_groups(grpo_trainer *t, int *ng, grpo_stats *st);
 rlc_status grpo_build_samples(grpo_trainer *t, int ns, grpo_stats *st, long *n_resp);
 // Packs samples [s0, s1) unless the packer holds them already.
 rlc_status grpo_pack(grpo_trainer *t, int s0, int s1);
-// A no-grad forward of fwd over every sample; log-probs into dst (position layout).
+// A no-grad forward over every sample of fwd (the reference's), or of the
+// policy when fwd is NULL (grpo_policy_forward); log-probs into dst
+// (position layout).
 rlc_status grpo_nograd_logprobs(grpo_trainer *t, actor_trainer *fwd, int ns, float *dst);
+// The policy's forward over one row, on the CPU trainer or the GPU one:
+// actor_train_forward's contract.
+rlc_status grpo_policy_forward(grpo_trainer *t, const actor_batch *b, float *logp, float *ent);
 // Scores (reward, minus the KL penalty in the reward, computed from `old`),
 // advantages per group, and their per-token broadcast.
 rlc_status grpo_advantages(grpo_trainer *t, int ns, int ng, const float *old, grpo_stats *st);

@@ -8,6 +8,43 @@
 
 #include "grpo_internal.h"
 
+// ---- the policy: the CPU trainer, or the GPU one when t->gpu ---------------------------
+
+rlc_status grpo_policy_forward(grpo_trainer *t, const actor_batch *b, float *logp, float *ent) {
+    if (t->gpu) return actor_gpu_train_forward(t->gpu, b, logp, ent);
+    return actor_train_forward(t->fwd, b, logp, ent);
+}
+
+static rlc_status policy_backward(grpo_trainer *t, const float *dlogp, const float *dent) {
+    if (t->gpu) return actor_gpu_train_backward(t->gpu, dlogp, dent);
+    return actor_train_backward(t->fwd, dlogp, dent, t->grads);
+}
+
+static rlc_status policy_zero_grads(grpo_trainer *t) {
+    if (t->gpu) return actor_gpu_grads_zero(t->gpu);
+    memset(t->grads, 0, t->params->numel * sizeof(float));
+    return RLC_OK;
+}
+
+// Clipping and one AdamW step. On the GPU the new weights are then copied
+// into the policy's parameters, where weight sync, evaluation and
+// checkpoints read them.
+static rlc_status policy_update(grpo_trainer *t, double lr, optim_step_result *res) {
+    if (!t->gpu) return optim_adamw_step(t->opt, t->params->data, t->grads, lr, res);
+    const optim_adamw_config *o = &t->cfg.adamw;
+    double norm;
+    RLC_TRY(actor_gpu_adamw_step(t->gpu, lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->max_grad_norm, &norm));
+    res->grad_norm = norm;
+    res->skipped = !isfinite(norm);
+    double coef = o->max_grad_norm > 0 ? o->max_grad_norm / (norm + 1e-6) : 1.0;  // as optim_adamw_step
+    res->clip_coef = coef < 1 ? coef : 1.0;
+    if (res->skipped) {
+        t->gpu_skipped++;
+        return RLC_OK;
+    }
+    return actor_gpu_params_download(t->gpu, t->params);
+}
+
 // ---- training -------------------------------------------------------------------------
 
 // Sums over the training forwards; the means are token-weighted.
@@ -69,27 +106,27 @@ static rlc_status train_minibatch(grpo_trainer *t, int s0, int s1, int use_behav
     if (lc.agg.norm <= 0) lc.agg.norm = norm;
     int ent = lc.entropy_coef != 0;
     const float *prox = use_behav ? t->prox : t->behav;  // k == 0: the behaviour log-probs are the old ones
-    memset(t->grads, 0, t->params->numel * sizeof(float));
+    RLC_TRY(policy_zero_grads(t));
     double loss = 0, pg = 0;
     for (int r = 0; r < batch_packer_rows(t->packer); r++) {
         const actor_batch *b = batch_packer_row(t->packer, r);
         int n;
         const int *idx = batch_packer_row_samples(t->packer, r, &n);
-        RLC_TRY(actor_train_forward(t->fwd, b, t->r_logp, t->r_ent));
+        RLC_TRY(grpo_policy_forward(t, b, t->r_logp, t->r_ent));
         gather_row(t, b, idx, s0, prox, use_behav, lc.use_kl_loss);
         rl_seqs rs = {.nseq = b->n_seqs, .offsets = b->cu_seqlens, .mask = t->r_mask};
         rl_loss_inputs in = {.logp = t->r_logp, .prox_logp = t->r_prox, .behav_logp = use_behav ? t->r_behav : NULL,
                              .ref_logp = lc.use_kl_loss ? t->r_ref : NULL, .adv = t->r_adv, .entropy = t->r_ent};
         rl_loss_stats ls;
         RLC_TRY(rl_loss_compute(&lc, &rs, &in, &ls, t->r_dlogp, ent ? t->r_dent : NULL));
-        RLC_TRY(actor_train_backward(t->fwd, t->r_dlogp, ent ? t->r_dent : NULL, t->grads));
+        RLC_TRY(policy_backward(t, t->r_dlogp, ent ? t->r_dent : NULL));
         loss += ls.loss;
         pg += ls.policy.loss;
         accumulate(a, &ls, t->r_ent, t->r_mask, b->n_tokens);
         a->fwd_tokens += b->n_tokens;
     }
     optim_step_result res;
-    RLC_TRY(optim_adamw_step(t->opt, t->params->data, t->grads, lr, &res));
+    RLC_TRY(policy_update(t, lr, &res));
     a->opt_steps++;
     a->skipped += res.skipped;
     a->loss += loss;

@@ -734,6 +734,11 @@ static rlc_status resume(rl_state *r) {
     }
     json_t *state = NULL;
     RLC_TRY(ckpt_load(dir, actor_model_config(r->policy), actor_model_params(r->policy), grpo_trainer_optim(r->trainer), &state));
+    rlc_status ls = grpo_trainer_reload(r->trainer);  // model.device cuda: the restored weights to the GPU
+    if (ls != RLC_OK) {
+        json_decref(state);
+        return ls;
+    }
     critic *cr = grpo_trainer_critic(r->trainer);
     char cdir[4096];
     rlc_status cs = cr ? rlc_path_join(cdir, sizeof cdir, dir, "critic") : RLC_OK;
@@ -769,6 +774,7 @@ static rlc_status save_critic(void *ud, const char *dir) {
 }
 
 static rlc_status save(rl_state *r) {
+    RLC_TRY(grpo_trainer_sync_host(r->trainer));  // model.device cuda: AdamW's moments from the GPU
     json_t *state = json_pack("{s:I, s:o, s:I}", "policy_version", (json_int_t)grpo_trainer_version(r->trainer), "data",
                               lrn_data_state(r->data), "next_prompt_id", (json_int_t)r->next_prompt_id);
     ckpt_save_args a = {.run_dir = r->out_dir, .step = r->step, .params = actor_model_params(r->policy),

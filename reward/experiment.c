@@ -26,6 +26,7 @@ typedef struct exp_field {
 static const exp_field fields[] = {
     {"model.path", T_STRING, "\"\"", "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)"},
     {"model.tokenizer", T_STRING, "\"\"", "tokenizer.json to use; empty: the one in model.path"},
+    {"model.device", T_STRING, "\"cpu\"", "where the rollout workers generate and the learner trains: cpu, cuda or cuda:N (a CUDA build; the reference model, the critic and evaluation stay on the CPU)"},
     {"model.dtype", T_STRING, "\"bf16\"", "compute dtype on CUDA: bf16 or fp32 (the CPU path is fp32)"},
     {"model.gradient_checkpointing", T_BOOL, "false", "recompute activations in the backward pass"},
 
@@ -449,12 +450,46 @@ static rlc_status apply_presets(json_t *root, const json_t *set) {
     return RLC_OK;
 }
 
-// Applies the overrides and the presets, and wraps root and set (both taken,
-// freed on error).
+// ---- devices ---------------------------------------------------------------------
+
+rlc_status rlc_exp_parse_device(const char *value, int *ordinal) {
+    *ordinal = -1;
+    if (value && strcmp(value, "cpu") == 0) return RLC_OK;
+    if (value && strcmp(value, "cuda") == 0) {
+        *ordinal = 0;
+        return RLC_OK;
+    }
+    if (value && strncmp(value, "cuda:", 5) == 0 && value[5] >= '0' && value[5] <= '9') {
+        char *end;
+        errno = 0;
+        long n = strtol(value + 5, &end, 10);
+        if (!*end && !errno && n <= 1024) {
+            *ordinal = (int)n;
+            return RLC_OK;
+        }
+    }
+    return rlc_errorf(RLC_ERR_CONFIG, "experiment: model.device \"%s\" is not a device (use \"cpu\", \"cuda\" or \"cuda:N\")",
+                      value ? value : "(null)");
+}
+
+// The values of model.device and model.dtype (their types are checked already).
+static rlc_status check_model(const json_t *root) {
+    const json_t *model = json_object_get(root, "model");
+    int ordinal;
+    RLC_TRY(rlc_exp_parse_device(json_string_value(json_object_get(model, "device")), &ordinal));
+    const char *dtype = json_string_value(json_object_get(model, "dtype"));
+    if (strcmp(dtype, "bf16") != 0 && strcmp(dtype, "fp32") != 0)
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: model.dtype \"%s\" is not a dtype (use \"bf16\" or \"fp32\")", dtype);
+    return RLC_OK;
+}
+
+// Applies the overrides and the presets, checks the model's device and
+// dtype, and wraps root and set (both taken, freed on error).
 static rlc_status finish(json_t *root, json_t *set, const char *const *ov, int n_ov, rlc_exp **out) {
     rlc_status st = root && set ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     for (int i = 0; st == RLC_OK && i < n_ov; i++) st = apply_override(root, set, ov[i]);
     if (st == RLC_OK) st = apply_presets(root, set);
+    if (st == RLC_OK) st = check_model(root);
     rlc_exp *e = st == RLC_OK ? rlc_calloc(1, sizeof *e) : NULL;
     if (st == RLC_OK && !e) st = rlc_errorf(RLC_ERR_NOMEM, "experiment: out of memory");
     if (st != RLC_OK) {

@@ -281,6 +281,13 @@ int rlc_exp_is_set(const rlc_exp *e, const char *key);
 // failure score. RLC_ERR_CONFIG when the list is empty or longer than max.
 rlc_status rlc_exp_reward_config(const rlc_exp *e, rlc_reward_func *funcs, int max, rlc_reward_config *cfg);
 
+// model.device's value: "cpu" gives *ordinal -1, "cuda" 0, "cuda:N" N.
+// RLC_ERR_CONFIG naming the key and the value for anything else (loading an
+// experiment checks model.device with it, and model.dtype: "bf16" or "fp32").
+// Whether the build and the machine have that device is the caller's to ask
+// (kernels_cuda_require, then opening it).
+rlc_status rlc_exp_parse_device(const char *value, int *ordinal);
+
 // Writes docs/config.md's text (the table of defaults) into a new string
 // (caller frees with rlc_free).
 char *rlc_exp_doc_markdown(void);

@@ -79,7 +79,8 @@ rlc_status rollout_engine_create(actor_model *m, const tok_tokenizer *tk, const 
     e->errors = rlc_reward_errors_create();
     if (!e->worker_id || !e->finished || !e->samples || !e->results || !e->components || !e->errors)
         s = rlc_errorf(RLC_ERR_NOMEM, "rollout: engine buffers");
-    if (s == RLC_OK) s = actor_gen_create(m, cfg->n_slots, cfg->max_seq, &e->gen);
+    if (s == RLC_OK && cfg->gpu) s = actor_gen_create_gpu(m, cfg->gpu, cfg->n_slots, cfg->max_seq, &e->gen);
+    else if (s == RLC_OK) s = actor_gen_create(m, cfg->n_slots, cfg->max_seq, &e->gen);
     if (s == RLC_OK)
         s = rlc_reward_pool_create(&cfg->reward, cfg->reward_threads > 0 ? cfg->reward_threads : 1, e->errors, &e->pool);
     if (s != RLC_OK) {

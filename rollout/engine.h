@@ -10,6 +10,7 @@
 
 #include <stdint.h>  // int64_t
 
+#include "actor/gpu_model.h"  // actor_gpu_model
 #include "actor/model.h"      // actor_model
 #include "actor/tokenizer.h"  // tok_tokenizer
 #include "core/protocol.h"    // rlc_msg_prompt_request, rlc_msg_trajectory
@@ -22,6 +23,8 @@ typedef struct rollout_config {
     int reward_threads;         // Lua reward threads (one state each)
     rlc_reward_config reward;   // the reward functions and limits
     const char *worker_id;      // copied into each trajectory (borrowed)
+    actor_gpu_model *gpu;       // generate on this GPU model (borrowed; made for n_slots slots of
+                                // max_seq positions: actor_gen_create_gpu); NULL: on the CPU
 } rollout_config;
 
 typedef struct rollout_engine rollout_engine;

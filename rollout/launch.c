@@ -44,7 +44,11 @@ static rlc_status read_setup(const rlc_exp *e, const char *endpoint, worker_setu
     ws->cfg.engine.n_slots = (int)slots;
     ws->cfg.engine.max_seq = (int)(max_prompt + max_new);
     ws->cfg.engine.reward_threads = (int)reward_threads;
-    ws->cfg.device = "cpu";
+    // model.device (checked when the experiment was loaded) and, on CUDA, model.dtype
+    const char *dtype;
+    RLC_TRY(rlc_exp_get_string(e, "model.device", &ws->cfg.device));
+    RLC_TRY(rlc_exp_get_string(e, "model.dtype", &dtype));
+    ws->cfg.gpu_bf16 = strcmp(dtype, "fp32") != 0;
     if (threads > 0) kernels_set_threads((int)threads);
     return RLC_OK;
 }
@@ -158,7 +162,7 @@ rlc_status rollout_serve(const rlc_exp *exp, const char *endpoint, const char *w
         snprintf(pw.id, sizeof pw.id, "%s-%d", host, (int)getpid());
     }
     rlc_status s = read_setup(exp, endpoint, &pw.ws);
-    if (device) pw.ws.cfg.device = device;
+    if (device) pw.ws.cfg.device = device;  // --device: this worker's model.device
     if (s == RLC_OK) s = worker_load(&pw);
     if (s == RLC_OK) s = rollout_worker_run(pw.w, stop);
     worker_free(&pw);

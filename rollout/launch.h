@@ -13,7 +13,8 @@
 typedef struct rollout_pool rollout_pool;
 
 // Starts rollout.workers threads connected to `endpoint` (sharing zctx, and
-// taking weights from `board` when given). Returns once every worker has
+// taking weights from `board` when given), each generating on model.device
+// (on CUDA each holds its own GPU copy of the model and its own cache). Returns once every worker has
 // loaded its model. On failure *out is NULL, unless some threads were
 // already running: then it is set, and rollout_pool_join must still be called.
 rlc_status rollout_pool_start(const rlc_exp *exp, const char *endpoint, void *zctx, rlc_board *board,
@@ -22,7 +23,8 @@ rlc_status rollout_pool_start(const rlc_exp *exp, const char *endpoint, void *zc
 void rollout_pool_join(rollout_pool *p);
 
 // One worker in this process for a learner at `endpoint`, until the learner
-// shuts it down or *stop is set.
+// shuts it down or *stop is set. device (or NULL: model.device) is where it
+// generates: "cpu", "cuda" or "cuda:N" (rollout_worker_create's errors).
 rlc_status rollout_serve(const rlc_exp *exp, const char *endpoint, const char *worker_id, const char *device,
                          volatile sig_atomic_t *stop);
 

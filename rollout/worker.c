@@ -10,6 +10,7 @@
 #include <string.h>  // memcpy, strcmp
 #include <zmq.h>     // zmq_ctx_new
 
+#include "actor/generate.h"  // actor_gen_batch_tokens
 #include "core/core.h"
 #include "core/reliable.h"   // rlc_resend_ring, rlc_heartbeat, rlc_weights_rx
 #include "core/transport.h"  // rlc_transport_*
@@ -23,6 +24,7 @@ struct rollout_worker {
     rollout_worker_config cfg;
     char *worker_id, *endpoint, *device;
     actor_model *m;
+    actor_gpu_model *gpu;  // model.device cuda: the copy that generates; NULL on the CPU
     rollout_engine *engine;
     void *zctx;
     int own_ctx;
@@ -50,6 +52,23 @@ static uint64_t new_session(void) {
     return t ? t : 1;
 }
 
+// model.device cuda: the GPU copy of the model, sized like the CPU cache.
+static rlc_status gpu_create(rollout_worker *w) {
+    int ordinal;
+    RLC_TRY(rlc_exp_parse_device(w->device, &ordinal));
+    if (ordinal < 0) return RLC_OK;
+    char what[96];
+    snprintf(what, sizeof what, "model.device \"%s\"", w->device);
+    RLC_TRY(kernels_cuda_require(what));
+    const rollout_config *ec = &w->cfg.engine;
+    rlc_status s = actor_gpu_model_create(w->m, ordinal, w->cfg.gpu_bf16 ? ACTOR_GPU_BF16 : ACTOR_GPU_F32, ec->n_slots,
+                                          ec->max_seq, actor_gen_batch_tokens(ec->n_slots), &w->gpu);
+    if (s != RLC_OK) return rlc_error_wrap(s, "rollout worker %s: %s", w->worker_id, what);
+    RLC_INFO("worker %s: generating on %s (%s, %d slots of %d positions)", w->worker_id, w->device,
+             w->cfg.gpu_bf16 ? "bf16" : "fp32", ec->n_slots, ec->max_seq);
+    return RLC_OK;
+}
+
 rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const rollout_worker_config *cfg,
                                  rollout_worker **out) {
     *out = NULL;
@@ -70,6 +89,8 @@ rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const 
     rlc_status s = (w->worker_id && w->endpoint && w->device && w->held) ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "rollout worker");
     rollout_config ec = cfg->engine;
     ec.worker_id = w->worker_id;
+    if (s == RLC_OK) s = gpu_create(w);
+    ec.gpu = w->gpu;
     if (s == RLC_OK) s = rollout_engine_create(m, tk, &ec, &w->engine);
     if (s == RLC_OK) s = rlc_resend_ring_create(65536, (size_t)1 << 30, &w->ring);
     if (s == RLC_OK) s = rlc_weights_rx_create(w->limits.max_chunks, &w->rx);
@@ -93,6 +114,7 @@ void rollout_worker_free(rollout_worker *w) {
     rlc_transport_free(w->tx);
     if (w->own_ctx) zmq_ctx_term(w->zctx);
     rollout_engine_free(w->engine);
+    actor_gpu_model_free(w->gpu);
     rlc_resend_ring_free(w->ring);
     rlc_weights_rx_free(w->rx);
     if (w->back.data) actor_params_free(&w->back);
@@ -217,6 +239,22 @@ static void on_request(rollout_worker *w, const rlc_msg_prompt_request *req) {
     w->held[w->n_held++] = (held_prompt){req->prompt_id, (int)req->n};
 }
 
+// Swaps the weights in w->back into the model (and uploads them to the GPU
+// copy) and moves to version v. When the upload fails the host weights are
+// swapped back and the version stays.
+static void install_weights(rollout_worker *w, int64_t v) {
+    if (actor_model_swap_params(w->m, &w->back) != RLC_OK) return;
+    if (w->gpu && actor_gpu_model_load_params(w->gpu, actor_model_params(w->m)) != RLC_OK) {
+        RLC_WARN("worker %s: weights of version %lld not loaded on %s: %s", w->worker_id, (long long)v, w->device,
+                 rlc_last_error());
+        actor_model_swap_params(w->m, &w->back);
+        return;
+    }
+    w->version = v;
+    rollout_engine_set_version(w->engine, v);
+    w->stats.versions++;
+}
+
 static void on_weights(rollout_worker *w, const rlc_msg_weights *wt) {
     double t0 = rlc_now();
     int complete = 0;
@@ -229,13 +267,7 @@ static void on_weights(rollout_worker *w, const rlc_msg_weights *wt) {
         return;
     }
     w->stats.weight_bytes += (double)wt->n_data;
-    if (complete && (int64_t)wt->policy_version > w->version) {
-        if (actor_model_swap_params(w->m, &w->back) == RLC_OK) {
-            w->version = (int64_t)wt->policy_version;
-            rollout_engine_set_version(w->engine, w->version);
-            w->stats.versions++;
-        }
-    }
+    if (complete && (int64_t)wt->policy_version > w->version) install_weights(w, (int64_t)wt->policy_version);
     w->stats.weight_s += rlc_now() - t0;
 }
 
@@ -261,11 +293,9 @@ static void poll_board(rollout_worker *w) {
     double t0 = rlc_now();
     int64_t v;
     if (rlc_board_fetch(w->cfg.board, w->version, w->back.data, w->back.numel * sizeof(float), &v) != RLC_OK) return;
-    if (v > w->version && actor_model_swap_params(w->m, &w->back) == RLC_OK) {
-        w->version = v;
-        rollout_engine_set_version(w->engine, v);
-        w->stats.versions++;
-        w->stats.weight_bytes += (double)(w->back.numel * sizeof(float));
+    if (v > w->version) {
+        install_weights(w, v);
+        if (w->version == v) w->stats.weight_bytes += (double)(w->back.numel * sizeof(float));
     }
     w->stats.weight_s += rlc_now() - t0;
 }

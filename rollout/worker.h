@@ -26,13 +26,20 @@ typedef struct rollout_worker_config {
     int max_credit;          // prompt requests held at once
     double heartbeat_s;      // send a heartbeat this often (default 1 s)
     double timeout_s;        // learner silent this long: reconnect (default 10 s)
-    const char *device;      // reported in Hello ("cpu")
+    const char *device;      // where the model generates: "cpu" (NULL: "cpu"), "cuda" or "cuda:N"
+                             // (model.device); reported in Hello
+    int gpu_bf16;            // on a CUDA device: 1 bf16 weights and KV cache, 0 float32 (model.dtype)
 } rollout_worker_config;
 
 typedef struct rollout_worker rollout_worker;
 
 // Borrows the model and tokenizer (the model's weights are swapped in place
-// as new versions arrive). Connects nothing yet.
+// as new versions arrive). Connects nothing yet. On a CUDA device the worker
+// copies the model into an actor_gpu_model of engine.n_slots slots of
+// engine.max_seq positions, generates with it, and uploads each new weight
+// version to it as well: RLC_ERR_CONFIG for a bad device name,
+// RLC_ERR_UNSUPPORTED in a build without CUDA, RLC_ERR_CUDA when the device
+// cannot be opened (the message names it), RLC_ERR_NOMEM for device memory.
 rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const rollout_worker_config *cfg,
                                  rollout_worker **out);
 void rollout_worker_free(rollout_worker *w);
