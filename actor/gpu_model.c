@@ -209,6 +209,7 @@ static rlc_status upload_weights(actor_gpu_model *g, const actor_params *p) {
 }
 
 rlc_status actor_gpu_model_load_params(actor_gpu_model *g, const actor_params *p) {
+    RLC_TRY(kc_bind(g->kc));
     if (p->numel != g->n_params || !p->data)
         return rlc_errorf(RLC_ERR_ARG, "gpu model: parameters of %zu floats, the model has %zu", p->numel,
                           g->n_params);
@@ -494,6 +495,7 @@ static rlc_status forward_decode(actor_gpu_model *g, const int *tokens, const in
 
 rlc_status actor_gpu_forward(actor_gpu_model *g, const int *tokens, const int *slots, const int *pos, int n,
                              const unsigned char *want_logits, float *logits) {
+    RLC_TRY(kc_bind(g->kc));
     RLC_TRY(check_batch(g, tokens, slots, pos, n));
     io_layout io = io_layout_for(n);
     int *rows = IO_HOST(g, io, rows, int);
@@ -523,6 +525,7 @@ rlc_status actor_gpu_forward(actor_gpu_model *g, const int *tokens, const int *s
 rlc_status actor_gpu_decode_sample(actor_gpu_model *g, const int *tokens, const int *slots, const int *pos, int n,
                                    const float *temperature, const int *top_k, const float *top_p, uint64_t *rng,
                                    int *ids, float *logprobs) {
+    RLC_TRY(kc_bind(g->kc));
     RLC_TRY(check_batch(g, tokens, slots, pos, n));
     if (n > g->R)
         return rlc_errorf(RLC_ERR_ARG, "gpu decode: %d rows, the logits hold %d", n, g->R);
@@ -553,6 +556,7 @@ rlc_status actor_gpu_decode_sample(actor_gpu_model *g, const int *tokens, const 
 }
 
 rlc_status actor_gpu_kv_copy(actor_gpu_model *g, int dst, int src, int n_pos) {
+    RLC_TRY(kc_bind(g->kc));
     if (dst < 0 || dst >= g->n_slots || src < 0 || src >= g->n_slots)
         return rlc_errorf(RLC_ERR_ARG, "gpu kv copy: slots %d <- %d (%d slots)", dst, src, g->n_slots);
     if (n_pos < 0 || n_pos > g->max_seq)

@@ -64,6 +64,10 @@ long actor_gpu_adamw_steps(const actor_gpu_trainer *t) {
     (void)t;
     return 0;
 }
+rlc_status actor_gpu_moments_upload(actor_gpu_trainer *t, const float *m_host, const float *v_host, long steps) {
+    (void)t, (void)m_host, (void)v_host, (void)steps;
+    return no_cuda("actor_gpu_moments_upload");
+}
 rlc_status actor_gpu_params_download(actor_gpu_trainer *t, actor_params *p) {
     (void)t, (void)p;
     return no_cuda("actor_gpu_params_download");
@@ -574,6 +578,7 @@ static void trunk_forward(actor_gpu_trainer *t) {
 
 rlc_status actor_gpu_train_forward(actor_gpu_trainer *t, const actor_batch *b, float *logprobs_host,
                                    float *entropy_host) {
+    RLC_TRY(kc_bind(t->kc));
     RLC_TRY(check_batch(t, b));
     t->have_forward = 0;
     RLC_TRY(load_batch(t, b));
@@ -682,6 +687,7 @@ static rlc_status head_backward(actor_gpu_trainer *t, int with_entropy) {
 
 rlc_status actor_gpu_train_backward(actor_gpu_trainer *t, const float *dlogprobs_host,
                                     const float *dentropy_host) {
+    RLC_TRY(kc_bind(t->kc));
     if (!t->have_forward)
         return rlc_errorf(RLC_ERR_STATE, "gpu_train: backward without a forward (or the weights changed since)");
     int nv = t->n_valid;
@@ -703,11 +709,13 @@ rlc_status actor_gpu_train_backward(actor_gpu_trainer *t, const float *dlogprobs
 // ---- gradients, optimizer, weights ---------------------------------------------
 
 rlc_status actor_gpu_grads_download(actor_gpu_trainer *t, float *grads_host) {
+    RLC_TRY(kc_bind(t->kc));
     rlc_status s = kc_download(t->kc, grads_host, t->grad, t->numel * sizeof(float));
     return s == RLC_OK ? synced(t, "downloading the gradients") : reraise(s, "downloading the gradients");
 }
 
 rlc_status actor_gpu_grads_zero(actor_gpu_trainer *t) {
+    RLC_TRY(kc_bind(t->kc));
     rlc_status s = kc_memset(t->kc, t->grad, 0, t->numel * sizeof(float));
     return s == RLC_OK ? synced(t, "zeroing the gradients") : reraise(s, "zeroing the gradients");
 }
@@ -726,6 +734,7 @@ static rlc_status check_adamw(double lr, double beta1, double beta2, double eps,
 
 rlc_status actor_gpu_adamw_step(actor_gpu_trainer *t, double lr, double beta1, double beta2, double eps,
                                 double weight_decay, double max_grad_norm, double *grad_norm_out) {
+    RLC_TRY(kc_bind(t->kc));
     if (grad_norm_out) *grad_norm_out = NAN;
     RLC_TRY(check_adamw(lr, beta1, beta2, eps, weight_decay, max_grad_norm));
     rlc_status s = kc_memset(t->kc, t->sumsq, 0, sizeof(double));
@@ -761,6 +770,7 @@ rlc_status actor_gpu_adamw_step(actor_gpu_trainer *t, double lr, double beta1, d
 long actor_gpu_adamw_steps(const actor_gpu_trainer *t) { return t->steps; }
 
 rlc_status actor_gpu_params_download(actor_gpu_trainer *t, actor_params *p) {
+    RLC_TRY(kc_bind(t->kc));
     if (p->numel != t->numel)
         return rlc_errorf(RLC_ERR_ARG, "gpu_train: parameter buffer of %zu floats for a trainer of %zu", p->numel,
                           t->numel);
@@ -769,6 +779,7 @@ rlc_status actor_gpu_params_download(actor_gpu_trainer *t, actor_params *p) {
 }
 
 rlc_status actor_gpu_params_upload(actor_gpu_trainer *t, const actor_params *p) {
+    RLC_TRY(kc_bind(t->kc));
     if (p->numel != t->numel)
         return rlc_errorf(RLC_ERR_ARG, "gpu_train: parameter buffer of %zu floats for a trainer of %zu", p->numel,
                           t->numel);
@@ -778,9 +789,20 @@ rlc_status actor_gpu_params_upload(actor_gpu_trainer *t, const actor_params *p) 
 }
 
 rlc_status actor_gpu_moments_download(actor_gpu_trainer *t, float *m_host, float *v_host) {
+    RLC_TRY(kc_bind(t->kc));
     rlc_status s = kc_download(t->kc, m_host, t->m, t->numel * sizeof(float));
     if (s == RLC_OK) s = kc_download(t->kc, v_host, t->v, t->numel * sizeof(float));
     return s == RLC_OK ? synced(t, "downloading the moments") : reraise(s, "downloading the moments");
+}
+
+rlc_status actor_gpu_moments_upload(actor_gpu_trainer *t, const float *m_host, const float *v_host, long steps) {
+    if (steps < 0) return rlc_errorf(RLC_ERR_ARG, "gpu_train: negative step count %ld", steps);
+    rlc_status s = kc_bind(t->kc);
+    if (s == RLC_OK) s = kc_upload(t->kc, t->m, m_host, t->numel * sizeof(float));
+    if (s == RLC_OK) s = kc_upload(t->kc, t->v, v_host, t->numel * sizeof(float));
+    if (s != RLC_OK) return reraise(s, "uploading the moments");
+    t->steps = steps;
+    return synced(t, "uploading the moments");
 }
 
 #endif  // RLC_HAVE_CUDA

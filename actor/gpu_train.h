@@ -109,6 +109,8 @@ rlc_status actor_gpu_params_download(actor_gpu_trainer *t, actor_params *p);
 rlc_status actor_gpu_params_upload(actor_gpu_trainer *t, const actor_params *p);
 // The AdamW moments into m_host, v_host (numel floats each), for checkpoints.
 rlc_status actor_gpu_moments_download(actor_gpu_trainer *t, float *m_host, float *v_host);
+// Restores the moments and the update count (a resumed checkpoint).
+rlc_status actor_gpu_moments_upload(actor_gpu_trainer *t, const float *m_host, const float *v_host, long steps);
 
 // Device bytes this trainer holds: the total; *state (or NULL) the
 // parameters, gradients, moments and compute copy; the rest is activations.

@@ -141,10 +141,7 @@ rlc_status grpo_trainer_sync_host(grpo_trainer *t) {
 rlc_status grpo_trainer_reload(grpo_trainer *t) {
     if (!t->gpu) return RLC_OK;
     RLC_TRY(actor_gpu_params_upload(t->gpu, t->params));
-    if (optim_adamw_steps(t->opt) > 0)
-        RLC_WARN("GRPO on cuda:%d: the weights are restored; AdamW's moments start from zero (they cannot be "
-                 "uploaded to the GPU trainer yet)", t->cfg.cuda_device);
-    return RLC_OK;
+    return actor_gpu_moments_upload(t->gpu, optim_adamw_m(t->opt), optim_adamw_v(t->opt), optim_adamw_steps(t->opt));
 }
 actor_model *grpo_trainer_reference(grpo_trainer *t) { return t->ref; }
 critic *grpo_trainer_critic(grpo_trainer *t) { return ppo_critic(t); }

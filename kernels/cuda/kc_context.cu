@@ -60,6 +60,11 @@ extern "C" rlc_status kc_sync(kc_ctx *c) {
     return RLC_OK;
 }
 
+extern "C" rlc_status kc_bind(kc_ctx *c) {
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return RLC_OK;
+}
+
 extern "C" int kc_device(const kc_ctx *c) { return c->device; }
 extern "C" void *kc_stream(kc_ctx *c) { return (void *)c->stream; }
 extern "C" int kc_sm_count(const kc_ctx *c) { return c->sm_count; }

@@ -42,6 +42,9 @@ void kc_close(kc_ctx *c);  // NULL is fine; waits for the stream first
 // Waits for the stream; returns RLC_OK or the first failure recorded by an op
 // since the last kc_sync (its name and the CUDA message), then clears it.
 rlc_status kc_sync(kc_ctx *c);
+// Makes the context's device current on the calling thread (a context opened
+// on one thread and used on another, or several devices in one process).
+rlc_status kc_bind(kc_ctx *c);
 int kc_device(const kc_ctx *c);
 void *kc_stream(kc_ctx *c);  // the cudaStream_t
 int kc_sm_count(const kc_ctx *c);
