@@ -172,6 +172,9 @@ static void check_decode(kc_ctx *c, kc_dtype dt, const int *slot, const int *pos
     g = host_from(c, d_kc, ncache, dt);  // the store touched the right rows only
     compare("kv_store k", g, kc, ncache, 0.0);
     free(g);
+    g = host_from(c, d_vc, ncache, dt);
+    compare("kv_store v", g, vc, ncache, 0.0);
+    free(g);
     printf("%s: ok=%d\n", what, test_failures == 0);
 
     kc_free(c, d_kc), kc_free(c, d_vc), kc_free(c, d_q), kc_free(c, d_k), kc_free(c, d_v);

@@ -748,6 +748,7 @@ static void att_decode_launch(kc_ctx *c, T *out, const T *q, const T *k_cache, c
     const size_t per_split = (size_t)n * H * (D + 2) * sizeof(float);
     const long fits = (long)((c->workspace_bytes - 256) / per_split);
     if (want > fits) want = fits;
+    if (want > 65535) want = 65535;  // the splits are gridDim.y
     if (want < 1) want = 1;
     const int chunk = (int)(((max_seq + want - 1) / want + DEC_TK - 1) / DEC_TK * DEC_TK);
     const int n_split = (max_seq + chunk - 1) / chunk;

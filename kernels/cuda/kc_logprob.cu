@@ -8,7 +8,8 @@
 // logits tile (n, chunk), padded to 256 bytes, then a bfloat16 tile (n, chunk)
 // that the bf16 backward writes dlogits into (cuBLASLt wants A and B of one
 // dtype). chunk <= 0 (or > V) in the ops means the whole vocabulary: size the
-// scratch with min(chunk, V) then.
+// scratch with the chunk the ops use then, V (kc_lm_head_scratch_bytes(n, 0)
+// is 0 bytes).
 #include <math.h>  // INFINITY
 
 #include "kc_gemm.h"
@@ -26,6 +27,7 @@ struct lse_acc {
 };
 
 __device__ __forceinline__ void lse_add(lse_acc &a, float x) {
+    if (x == -INFINITY) return;  // adds nothing (and -inf - -inf would be NaN)
     if (x > a.m) {
         if (a.s0 > 0.0f) {  // rescale the old sums to the new max
             float d = a.m - x, sc = expf(d);

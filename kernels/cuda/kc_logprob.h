@@ -26,7 +26,8 @@ void kc_logprob_chunk_backward(kc_ctx *c, kc_dtype dt, void *dlogits, const void
                                const float *lse, const float *entropy, const float *dlogprob,
                                const float *dentropy, int v0, int n, int vc);
 
-// Scratch of the fused head for n tokens and a vocabulary chunk, in bytes.
+// Scratch of the fused head for n tokens and a vocabulary chunk, in bytes; pass
+// the chunk the ops will use (V when their chunk is <= 0 or > V).
 size_t kc_lm_head_scratch_bytes(int n, int chunk);
 // h (n, C) and w (V, C) of dtype dt: for every chunk of `chunk` vocabulary
 // rows, logits = h @ w_chunk^T into scratch (float32), folded into stats
