@@ -137,7 +137,10 @@ int main(void) {
 
     for (int s = 0; s < n_seg; s++)
         for (size_t i = 0; i < P.tensors[s].numel; i++) P.data[P.tensors[s].offset + i] = (float)(urand() - 0.5) * 0.2f;
-    float *g = rlc_malloc(n * sizeof(float)), *g_cpu = rlc_malloc(n * sizeof(float));
+    // Zeroed: the steps below fill only the tensors, and the padding between
+    // them (each tensor starts at a multiple of 16 floats) must hold gradient 0
+    // on the device, which updates every element of its segments.
+    float *g = rlc_calloc(n, sizeof(float)), *g_cpu = rlc_malloc(n * sizeof(float));
     float *h_p = rlc_malloc(n * sizeof(float)), *h_m = rlc_malloc(n * sizeof(float)), *h_v = rlc_malloc(n * sizeof(float));
     float *h_p0 = rlc_malloc(n * sizeof(float)), *h_m0 = rlc_malloc(n * sizeof(float));
     float *h_v0 = rlc_malloc(n * sizeof(float));

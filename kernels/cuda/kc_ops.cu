@@ -362,7 +362,9 @@ static void rmsnorm_backward_run(kc_ctx *c, T *dx, float *dw, const T *dout, con
     int blocks = c->sm_count * (per_sm > 0 ? per_sm : 1);
     if (blocks > n) blocks = n;
     size_t smem = dw ? (size_t)C * sizeof(float) : 0;
-    if (smem > 48 * 1024)  // above the default dynamic shared memory limit: opt in
+    // The default limit is 48 KiB for static plus dynamic shared memory; the
+    // kernel's static part is the 32-float reduction scratch. Above it: opt in.
+    if (smem + 32 * sizeof(float) > 48 * 1024)
         kc_record(c,
                   cudaFuncSetAttribute(rmsnorm_backward_kernel<T, W>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        (int)smem),

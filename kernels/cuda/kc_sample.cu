@@ -276,7 +276,7 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
             bool kept = key > thr || (key == thr && (u64)rank++ < n_ties);
             if (kept) {
                 my_mass += p[j];
-                last = j;
+                if (p[j] > 0.0f) last = j;  // never a zero-probability id (a -inf logit)
             }
         }
     }
@@ -292,7 +292,9 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
             bool kept = key > thr || (key == thr && (u64)rank++ < n_ties);
             if (kept) {
                 cdf += p[j];
-                if (r < cdf) {
+                // p > 0: the block scan's rounding may leave r below this
+                // thread's base, and a zero-probability id must not be drawn.
+                if (r < cdf && p[j] > 0.0f) {
                     cand = j;
                     break;
                 }
