@@ -54,6 +54,12 @@ rlc_status actor_gpu_grads_zero(actor_gpu_trainer *t) {
     (void)t;
     return no_cuda("actor_gpu_grads_zero");
 }
+rlc_status actor_gpu_grads_device(actor_gpu_trainer *t, void **kc, float **grad) {
+    (void)t;
+    *kc = NULL;
+    *grad = NULL;
+    return no_cuda("actor_gpu_grads_device");
+}
 rlc_status actor_gpu_adamw_step(actor_gpu_trainer *t, double lr, double beta1, double beta2, double eps,
                                 double weight_decay, double max_grad_norm, double *grad_norm_out) {
     (void)t, (void)lr, (void)beta1, (void)beta2, (void)eps, (void)weight_decay, (void)max_grad_norm;
@@ -718,6 +724,13 @@ rlc_status actor_gpu_grads_zero(actor_gpu_trainer *t) {
     RLC_TRY(kc_bind(t->kc));
     rlc_status s = kc_memset(t->kc, t->grad, 0, t->numel * sizeof(float));
     return s == RLC_OK ? synced(t, "zeroing the gradients") : reraise(s, "zeroing the gradients");
+}
+
+rlc_status actor_gpu_grads_device(actor_gpu_trainer *t, void **kc, float **grad) {
+    RLC_TRY(kc_bind(t->kc));
+    *kc = t->kc;
+    *grad = t->grad;
+    return RLC_OK;
 }
 
 static rlc_status check_adamw(double lr, double beta1, double beta2, double eps, double weight_decay,

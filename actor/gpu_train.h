@@ -87,6 +87,11 @@ rlc_status actor_gpu_train_backward(actor_gpu_trainer *t, const float *dlogprobs
 size_t actor_gpu_numel(const actor_gpu_trainer *t);
 rlc_status actor_gpu_grads_download(actor_gpu_trainer *t, float *grads_host);
 rlc_status actor_gpu_grads_zero(actor_gpu_trainer *t);
+// The device gradient buffer (numel floats, borrowed, valid until free) and
+// the trainer's CUDA context (a kc_ctx *), for an in-place all-reduce of the
+// gradients across data-parallel ranks (learner/dp.h) between the last
+// backward and the optimizer step. RLC_ERR_UNSUPPORTED without CUDA.
+rlc_status actor_gpu_grads_device(actor_gpu_trainer *t, void **kc, float **grad);
 
 // One AdamW update of the master weights with the device gradients, as
 // learner/optim.h's optim_adamw_step with decay_vectors 0: decay on 2-D

@@ -8,6 +8,7 @@
 #include "args.h"
 #include "commands.h"
 #include "core/core.h"
+#include "core/dist.h"         // dist_env_read
 #include "kernels/kernels.h"  // kernels_set_threads
 #include "learner/rl.h"        // rl_run
 #include "rollout/launch.h"    // rollout_pool_start, rollout_serve
@@ -96,7 +97,11 @@ static int run_learner(const char *cmd, int argc, char **argv, int local) {
     static const char *usage_learner =
         "usage: rlc learner EXP.lua --bind tcp://*:PORT [--set key=value ...] [--resume] [--stop-after N]\n\n"
         "The learner alone: rollout workers connect with rlc rollout EXP.lua --connect tcp://HOST:PORT.\n"
-        "Weights go to them as checksummed chunks over ZeroMQ.\n";
+        "Weights go to them as checksummed chunks over ZeroMQ.\n\n"
+        "Data-parallel ranks: started by torchrun, mpirun or srun (or with RANK, WORLD_SIZE,\n"
+        "MASTER_ADDR, MASTER_PORT set by hand), rank 0 is the learner the workers connect to and\n"
+        "the other ranks train on their share of every step (MASTER_PORT and MASTER_PORT + 1 are\n"
+        "used on rank 0's host). docs/rl.md, \"Data-parallel learner ranks\".\n";
     train_args a;
     int rc = parse(cmd, argc, argv, &a, local ? usage_train : usage_learner);
     if (rc) return rc == 1 ? 0 : rc;
@@ -104,10 +109,16 @@ static int run_learner(const char *cmd, int argc, char **argv, int local) {
         fprintf(stderr, "rlc learner: --bind tcp://*:PORT is required\n");
         return 2;
     }
+    dist_env env;  // data-parallel learner ranks from RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT ...
+    if (dist_env_read(&env) != RLC_OK) {
+        fprintf(stderr, "rlc %s: %s\n", cmd, rlc_last_error());
+        return 2;
+    }
     catch_signals();
     rollout_pool *pool = NULL;
     rl_options o = {.exp_path = a.exp, .overrides = a.sets, .n_overrides = a.n_sets, .resume = a.resume,
-                    .stop_after = a.stop_after, .endpoint = a.endpoint, .stop = &stop_flag, .quiet = a.quiet};
+                    .stop_after = a.stop_after, .endpoint = a.endpoint, .stop = &stop_flag, .quiet = a.quiet,
+                    .dist = &env};
     if (local) {
         o.spawn = spawn_pool;
         o.join = join_pool;

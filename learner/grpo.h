@@ -50,6 +50,7 @@
 #include "core/protocol.h"   // rlc_msg_trajectory
 #include "core/status.h"     // rlc_status
 #include "critic.h"          // critic, critic_config
+#include "dp.h"              // lrn_dp
 #include "optim.h"           // optim_adamw_config, optim_schedule, optim_adamw
 #include "reward/reward.h"   // rlc_exp
 #include "rl_loss.h"         // rl_loss_config
@@ -274,6 +275,20 @@ void grpo_trainer_free(grpo_trainer *t);  // NULL is fine; frees the copied refe
 // updated and the version unchanged.
 rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, int64_t u,
                      grpo_stats *stats);
+
+// Data-parallel ranks (learner/dp.h; borrowed, NULL or world 1: alone).
+// With world > 1 every rank calls grpo_step with the same groups and
+// version; the packed rows of every no-grad pass and every minibatch are
+// dealt round-robin (row i to rank i % world), the no-grad log-probs, the
+// gradient (before clipping and AdamW) and the loss statistics are summed
+// over the ranks (lrn_dp_allreduce_sum; on CUDA the device gradient through
+// NCCL), and each rank applies the same update. The loss is aggregated with
+// the whole minibatch's token and sequence counts, so the result equals
+// the single-process step up to the order of the float sums. adv_out and
+// the stats are filled on every rank alike. RLC_ERR_UNSUPPORTED for PPO
+// (the critic is not data-parallel yet); a collective's errors
+// (RLC_ERR_LIMIT naming a dead rank, ...) come out of grpo_step.
+rlc_status grpo_trainer_set_dp(grpo_trainer *t, lrn_dp *dp);
 
 int64_t grpo_trainer_version(const grpo_trainer *t);
 long grpo_trainer_steps(const grpo_trainer *t);  // grpo_steps that updated (the schedule's step)

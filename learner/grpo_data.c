@@ -257,9 +257,15 @@ rlc_status grpo_pack(grpo_trainer *t, int s0, int s1) {
 
 // A no-grad forward of `fwd` over every sample, the log-probs scattered
 // into dst (position layout).
+// With data-parallel ranks each computes its rows and the others' values
+// arrive through the sum (each position is written by one rank, 0 elsewhere:
+// the sum is exact).
 rlc_status grpo_nograd_logprobs(grpo_trainer *t, actor_trainer *fwd, int ns, float *dst) {
     RLC_TRY(grpo_pack(t, 0, ns));
+    int dp = lrn_dp_world(t->dp) > 1;
+    if (dp) memset(dst, 0, (size_t)t->soff[ns] * sizeof(float));
     for (int r = 0; r < batch_packer_rows(t->packer); r++) {
+        if (!grpo_row_mine(t, r)) continue;
         const actor_batch *b = batch_packer_row(t->packer, r);
         int n;
         const int *idx = batch_packer_row_samples(t->packer, r, &n);
@@ -269,6 +275,7 @@ rlc_status grpo_nograd_logprobs(grpo_trainer *t, actor_trainer *fwd, int ns, flo
             memcpy(dst + t->soff[i], t->r_logp + b->cu_seqlens[k], (size_t)(t->soff[i + 1] - t->soff[i]) * sizeof(float));
         }
     }
+    if (dp) RLC_TRY(lrn_dp_allreduce_sum(t->dp, dst, (size_t)t->soff[ns]));
     return RLC_OK;
 }
 

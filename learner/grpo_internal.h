@@ -7,6 +7,7 @@
 #include "actor/gpu_train.h"  // actor_gpu_trainer
 #include "actor/train.h"      // actor_trainer
 #include "batching.h"     // batch_packer, batch_sample
+#include "dp.h"           // lrn_dp
 #include "grpo.h"
 
 struct grpo_trainer {
@@ -51,7 +52,16 @@ struct grpo_trainer {
     const grpo_group *in;       // the caller's groups, during grpo_step only
     int packed_s0, packed_s1;   // the samples the packer holds now (-1: none)
     struct ppo_state *ppo;      // PPO's critic and its step buffers; NULL without PPO (ppo.c)
+    lrn_dp *dp;                 // data-parallel ranks (borrowed); NULL: this process alone. With
+                                // world > 1 rank r computes the rows r, r + world, ... of every
+                                // pass and the gradients and statistics are summed (grpo_set_dp)
 };
+
+// Data parallelism: does this rank compute row `row` of a pass? Every row
+// without a group.
+static inline int grpo_row_mine(const grpo_trainer *t, int row) {
+    return row % lrn_dp_world(t->dp) == lrn_dp_rank(t->dp);
+}
 
 
 static inline int grpo_kl_needed(const grpo_config *c) { return c->loss.kl_coef > 0; }

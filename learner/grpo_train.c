@@ -29,7 +29,18 @@ static rlc_status policy_zero_grads(grpo_trainer *t) {
 // Clipping and one AdamW step. On the GPU the new weights are then copied
 // into the policy's parameters, where weight sync, evaluation and
 // checkpoints read them.
+// With data-parallel ranks the gradient is first summed over them.
 static rlc_status policy_update(grpo_trainer *t, double lr, optim_step_result *res) {
+    if (lrn_dp_world(t->dp) > 1) {
+        if (t->gpu) {
+            void *kc;
+            float *g;
+            RLC_TRY(actor_gpu_grads_device(t->gpu, &kc, &g));
+            RLC_TRY(lrn_dp_allreduce_device(t->dp, kc, g, actor_gpu_numel(t->gpu)));
+        } else {
+            RLC_TRY(lrn_dp_allreduce_sum(t->dp, t->grads, t->params->numel));
+        }
+    }
     if (!t->gpu) return optim_adamw_step(t->opt, t->params->data, t->grads, lr, res);
     const optim_adamw_config *o = &t->cfg.adamw;
     double norm;
@@ -72,6 +83,29 @@ static void gather_row(grpo_trainer *t, const actor_batch *b, const int *idx, in
     }
 }
 
+// The sums of a minibatch, as doubles, in and out of one all-reduce.
+enum { ACC_SUMS = 16 };
+static void acc_pack(const train_acc *a, double v[ACC_SUMS]) {
+    const double x[ACC_SUMS] = {a->tokens, a->clip, a->clip_lower, a->ppo_kl, a->is_mean, a->is_capped,
+                                a->behav_kl, a->entropy, a->kl, a->kl_tokens, a->seq_ratio, a->seqs,
+                                a->loss, a->pg_loss, (double)a->fwd_tokens, 0};
+    memcpy(v, x, sizeof x);
+}
+static void acc_unpack(train_acc *a, const double v[ACC_SUMS]) {
+    a->tokens = v[0], a->clip = v[1], a->clip_lower = v[2], a->ppo_kl = v[3], a->is_mean = v[4];
+    a->is_capped = v[5], a->behav_kl = v[6], a->entropy = v[7], a->kl = v[8], a->kl_tokens = v[9];
+    a->seq_ratio = v[10], a->seqs = v[11], a->loss = v[12], a->pg_loss = v[13], a->fwd_tokens = (long)v[14];
+}
+
+// a += b over the sums (not the optimizer's counts).
+static void acc_add(train_acc *a, const train_acc *b) {
+    double x[ACC_SUMS], y[ACC_SUMS];
+    acc_pack(a, x);
+    acc_pack(b, y);
+    for (int i = 0; i < ACC_SUMS; i++) x[i] += y[i];
+    acc_unpack(a, x);
+}
+
 static void accumulate(train_acc *a, const rl_loss_stats *ls, const float *ent, const unsigned char *mask, int T) {
     double w = (double)ls->policy.tokens;
     a->tokens += w;
@@ -107,8 +141,10 @@ static rlc_status train_minibatch(grpo_trainer *t, int s0, int s1, int use_behav
     int ent = lc.entropy_coef != 0;
     const float *prox = use_behav ? t->prox : t->behav;  // k == 0: the behaviour log-probs are the old ones
     RLC_TRY(policy_zero_grads(t));
-    double loss = 0, pg = 0;
+    train_acc mb;  // this minibatch's sums (over every rank's rows once reduced)
+    memset(&mb, 0, sizeof mb);
     for (int r = 0; r < batch_packer_rows(t->packer); r++) {
+        if (!grpo_row_mine(t, r)) continue;
         const actor_batch *b = batch_packer_row(t->packer, r);
         int n;
         const int *idx = batch_packer_row_samples(t->packer, r, &n);
@@ -120,17 +156,22 @@ static rlc_status train_minibatch(grpo_trainer *t, int s0, int s1, int use_behav
         rl_loss_stats ls;
         RLC_TRY(rl_loss_compute(&lc, &rs, &in, &ls, t->r_dlogp, ent ? t->r_dent : NULL));
         RLC_TRY(policy_backward(t, t->r_dlogp, ent ? t->r_dent : NULL));
-        loss += ls.loss;
-        pg += ls.policy.loss;
-        accumulate(a, &ls, t->r_ent, t->r_mask, b->n_tokens);
-        a->fwd_tokens += b->n_tokens;
+        mb.loss += ls.loss;
+        mb.pg_loss += ls.policy.loss;
+        accumulate(&mb, &ls, t->r_ent, t->r_mask, b->n_tokens);
+        mb.fwd_tokens += b->n_tokens;
+    }
+    if (lrn_dp_world(t->dp) > 1) {
+        double v[ACC_SUMS];
+        acc_pack(&mb, v);
+        RLC_TRY(lrn_dp_allreduce_sum_f64(t->dp, v, ACC_SUMS));
+        acc_unpack(&mb, v);
     }
     optim_step_result res;
     RLC_TRY(policy_update(t, lr, &res));
     a->opt_steps++;
     a->skipped += res.skipped;
-    a->loss += loss;
-    a->pg_loss += pg;
+    acc_add(a, &mb);
     if (isfinite(res.grad_norm)) {
         a->gn_sum += res.grad_norm;
         if (res.grad_norm > a->gn_max) a->gn_max = res.grad_norm;

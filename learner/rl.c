@@ -16,6 +16,7 @@
 #include "dataset.h"          // lrn_data
 #include "eval.h"             // lrn_eval
 #include "grpo.h"             // grpo_trainer
+#include "rl_dp.h"            // data-parallel ranks: rl_dp_send_*, rl_dp_serve
 #include "rl_pool.h"          // rl_pool: a prompt's trajectories
 #include "server.h"           // lsrv
 
@@ -75,6 +76,7 @@ typedef struct {
     lsrv *srv;
     rlc_board *board;
     grpo_trainer *trainer;
+    lrn_dp *dp;       // data-parallel ranks (rank 0 of them); NULL: alone
     // flow
     flight *flights;
     int n_flights, cap_flights;
@@ -590,6 +592,7 @@ static void eval_pump(void *ud, int example, int sample, const char *completion,
     (void)example, (void)sample, (void)completion, (void)n_tokens, (void)correct, (void)finish;
     rl_state *r = ud;
     double now = rlc_now();
+    lrn_dp_ping(r->dp);
     if (!r->srv || now - r->eval_pumped < 0.2) return;
     r->eval_pumped = now;
     if (lsrv_poll(r->srv, 0, on_group, r) != RLC_OK) RLC_WARN("learner: during the evaluation: %s", rlc_last_error());
@@ -703,6 +706,7 @@ static rlc_status setup(rl_state *r) {
     grpo_config_default(&gc);
     RLC_TRY(grpo_config_from_exp(r->exp, &gc));
     RLC_TRY(grpo_trainer_create(r->policy, NULL, &gc, 0, &r->trainer));
+    RLC_TRY(grpo_trainer_set_dp(r->trainer, r->dp));
     RLC_TRY(ckpt_make_dirs(r->out_dir));
     RLC_TRY(eval_load(r));
     return RLC_OK;
@@ -802,6 +806,7 @@ static rlc_status collect(rl_state *r, double *wait_s) {
     while (r->n_ready < r->batch_prompts && !stopping(r)) {
         while (r->n_flights + r->n_ready < target) RLC_TRY(submit_next(r));
         RLC_TRY(lsrv_poll(r->srv, 20, on_group, r));
+        lrn_dp_ping(r->dp);  // the other ranks wait for the step: rank 0 is alive
     }
     *wait_s = rlc_now() - t0;
     return RLC_OK;
@@ -833,6 +838,7 @@ static rlc_status train_step(rl_state *r, double wait_s) {
                                  .adv_out = r->adv_buf + at};
     grpo_stats st;
     int64_t u = grpo_trainer_version(r->trainer);
+    if (r->dp) RLC_TRY(rl_dp_send_step(r->dp, groups, n, u));  // every rank trains on the same groups
     RLC_TRY(grpo_step(r->trainer, groups, n, u, &st));
     // Curriculum statistics: each sample's correctness and the |advantage| it
     // trained with (0 for one not trained on: no signal from it this step).
@@ -900,6 +906,7 @@ static void teardown(rl_state *r) {
     lsrv_free(r->srv);
     rlc_board_free(r->board);
     grpo_trainer_free(r->trainer);
+    lrn_dp_free(r->dp);
     lrn_data_free(r->data);
     if (r->curr != r->lua) rlc_script_free(r->curr);
     rlc_script_free(r->lua);
@@ -917,10 +924,16 @@ static void teardown(rl_state *r) {
 }
 
 rlc_status rl_run(const rl_options *o) {
+    if (o->dist && o->dist->world > 1 && o->dist->rank > 0) return rl_dp_serve(o);
     rl_state r = {.opt = o};
     rlc_status s = rlc_exp_load(o->exp_path, o->overrides, o->n_overrides, &r.exp);
+    if (s == RLC_OK && o->dist && o->dist->world > 1) {
+        s = lrn_dp_create(o->dist, NULL, &r.dp);
+        if (s == RLC_OK) RLC_INFO("learner: rank 0 of %d data-parallel ranks", o->dist->world);
+    }
     if (s == RLC_OK) s = setup(&r);
     if (s == RLC_OK && o->resume) s = resume(&r);
+    if (s == RLC_OK && r.dp) s = rl_dp_send_init(r.dp, r.trainer, r.policy);  // the same start on every rank
     if (s == RLC_OK) s = start_server(&r);
     if (s == RLC_OK && r.board && grpo_trainer_version(r.trainer) > 0) {  // resumed weights for the workers
         actor_params *p = actor_model_params(r.policy);
@@ -963,6 +976,12 @@ rlc_status rl_run(const rl_options *o) {
     // Keep the error message: teardown may log.
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", rlc_last_error());
+    if (r.dp && s == RLC_OK) {  // the other ranks return
+        s = rl_dp_send_done(r.dp);
+        if (s != RLC_OK) snprintf(msg, sizeof msg, "%s", rlc_last_error());
+    } else if (r.dp) {
+        lrn_dp_abort(r.dp, msg);
+    }
     teardown(&r);
     if (s != RLC_OK) rlc_errorf(s, "%s", msg);
     return s;

@@ -21,6 +21,7 @@
 #include <signal.h>  // sig_atomic_t
 
 #include "core/board.h"   // rlc_board
+#include "core/dist.h"    // dist_env
 #include "core/status.h"
 #include "reward/reward.h"  // rlc_exp
 
@@ -40,8 +41,15 @@ typedef struct rl_options {
     rlc_status (*spawn)(void *ud, const rlc_exp *exp, const char *endpoint, void *zctx, rlc_board *board);
     void (*join)(void *ud);
     void *ud;
+    // Data-parallel learner ranks (learner/dp.h, learner/rl_dp.h): NULL or
+    // world 1: this process alone. world > 1: rank 0 runs the loop above and
+    // sends every step's groups to the other ranks, which train on their
+    // share of each minibatch; those ranks start no server and no workers
+    // (spawn is not called), write no files and return when rank 0 is done.
+    const dist_env *dist;
 } rl_options;
 
+// The run; on a rank other than 0 of o->dist, rl_dp_serve.
 rlc_status rl_run(const rl_options *o);
 
 #endif
