@@ -119,11 +119,16 @@ static void *learner_main(void *arg) {
     if (s == RLC_OK) s = actor_gpu_params_device(t, &kc, &master);
     if (s == RLC_OK) s = kc_comm_init_rank(kc, 0, 2, d->id, d->id_len, d->timeout_ms, &comm);
     size_t bytes = d->v1->numel * sizeof(float);
+    // The third round broadcasts 256 MiB: far more than NCCL's buffers, so
+    // that the root cannot finish without the receiver (a 1 MB model could).
+    size_t big = (size_t)256 << 20;
+    void *big_buf = NULL;
+    if (s == RLC_OK) s = kc_malloc(kc, &big_buf, big);
     for (int r = 0; r < 3; r++) {
         const actor_params *v = r == 1 ? d->v2 : d->v1;
         if (s == RLC_OK) s = actor_gpu_params_upload(t, v);  // the trainer's new master weights
         if (s == RLC_OK) s = actor_gpu_params_device(t, &kc, &master);
-        if (s == RLC_OK) s = kc_broadcast(comm, kc, (void *)master, bytes, 0);
+        if (s == RLC_OK) s = kc_broadcast(comm, kc, r == 2 ? big_buf : (void *)master, r == 2 ? big : bytes, 0);
         rlc_status w = s == RLC_OK ? kc_comm_wait(comm, kc, r == 2 ? 2000 : d->timeout_ms) : s;
         if (r < 2) s = w;
         else d->learner = w;  // the round the worker skips
@@ -137,6 +142,7 @@ static void *learner_main(void *arg) {
         snprintf(d->learner_err, sizeof d->learner_err, "%s", rlc_last_error());
     }
     kc_comm_free(comm);
+    if (kc) kc_free(kc, big_buf);
     actor_gpu_trainer_free(t);
     return NULL;
 }
