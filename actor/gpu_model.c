@@ -90,6 +90,7 @@ struct actor_gpu_model {
     size_t n_params;  // floats of the parameter table
 
     void *weights;    // (n_params) dt, in the table's layout
+    float *staging;   // (n_params) float32: NCCL weight sync lands here; NULL until asked for
     const void *embed, *final_norm, *lm_head;  // (V, C), (C), (V, C) (== embed when tied)
     gpu_layer *layers;                         // (L) host array of device pointers
 
@@ -218,6 +219,29 @@ rlc_status actor_gpu_model_load_params(actor_gpu_model *g, const actor_params *p
     return RLC_OK;
 }
 
+rlc_status actor_gpu_model_staging(actor_gpu_model *g, void **kc, float **staging, size_t *n_floats) {
+    RLC_TRY(kc_bind(g->kc));
+    if (!g->staging) {
+        void *p = NULL;
+        rlc_status s = kc_malloc(g->kc, &p, g->n_params * sizeof(float));
+        if (s != RLC_OK) return rlc_error_wrap(s, "gpu model: a weight staging buffer of %zu bytes", g->n_params * sizeof(float));
+        g->staging = p;
+    }
+    *kc = g->kc;
+    *staging = g->staging;
+    if (n_floats) *n_floats = g->n_params;
+    return RLC_OK;
+}
+
+rlc_status actor_gpu_model_load_staging(actor_gpu_model *g) {
+    RLC_TRY(kc_bind(g->kc));
+    if (!g->staging) return rlc_errorf(RLC_ERR_STATE, "gpu model: no weight staging buffer (actor_gpu_model_staging)");
+    kc_convert(g->kc, g->weights, g->dt, g->staging, KC_F32, g->n_params);
+    rlc_status s = kc_sync(g->kc);
+    if (s != RLC_OK) return rlc_error_wrap(s, "gpu model: installing the staged weights");
+    return RLC_OK;
+}
+
 // ---- create / free --------------------------------------------------------------
 
 void actor_gpu_model_free(actor_gpu_model *g) {
@@ -227,6 +251,7 @@ void actor_gpu_model_free(actor_gpu_model *g) {
         kc_free(g->kc, g->arena);
         kc_free(g->kc, g->kv);
         kc_free(g->kc, g->weights);
+        kc_free(g->kc, g->staging);
         kc_close(g->kc);
     }
     rlc_free(g->io_host);
@@ -591,6 +616,19 @@ void actor_gpu_model_free(actor_gpu_model *g) { (void)g; }
 rlc_status actor_gpu_model_load_params(actor_gpu_model *g, const actor_params *p) {
     (void)g, (void)p;
     return no_cuda("actor_gpu_model_load_params");
+}
+
+rlc_status actor_gpu_model_staging(actor_gpu_model *g, void **kc, float **staging, size_t *n_floats) {
+    (void)g;
+    *kc = NULL;
+    *staging = NULL;
+    if (n_floats) *n_floats = 0;
+    return no_cuda("actor_gpu_model_staging");
+}
+
+rlc_status actor_gpu_model_load_staging(actor_gpu_model *g) {
+    (void)g;
+    return no_cuda("actor_gpu_model_load_staging");
 }
 
 void actor_gpu_model_set_graphs(actor_gpu_model *g, int on) { (void)g, (void)on; }

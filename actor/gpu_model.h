@@ -57,6 +57,21 @@ void actor_gpu_model_free(actor_gpu_model *g);  // NULL is fine
 // buffers do not move). RLC_ERR_ARG when p's size is not the model's.
 rlc_status actor_gpu_model_load_params(actor_gpu_model *g, const actor_params *p);
 
+// Weight sync by NCCL broadcast (rollout.weight_sync): a float32 staging
+// buffer of the parameter table's size (n_params floats, laid out like
+// actor_params), allocated on the first call and kept until free (4 bytes
+// per parameter on top of the weights), and the model's CUDA context (a
+// kc_ctx *, made current on this thread), on whose stream the broadcast into
+// the staging buffer is ordered with the decode steps. *n_floats (or NULL):
+// the buffer's length. RLC_ERR_CUDA / RLC_ERR_NOMEM (device memory).
+rlc_status actor_gpu_model_staging(actor_gpu_model *g, void **kc, float **staging, size_t *n_floats);
+// The staging buffer's contents become the weights (a device-to-device
+// copy, or a conversion to bf16 with kc_convert), ordered on the model's
+// stream after the broadcast that filled it; waits for it. The cache and the
+// captured graphs stay valid. RLC_ERR_STATE without a staging buffer,
+// RLC_ERR_CUDA for a failed copy (the weights are then unspecified).
+rlc_status actor_gpu_model_load_staging(actor_gpu_model *g);
+
 // Decode steps as CUDA graphs: on (the default) or off (eager launches of the
 // same kernels at the same padded shapes, so both give identical results).
 // Turning them off frees the graphs captured so far.

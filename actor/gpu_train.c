@@ -60,6 +60,12 @@ rlc_status actor_gpu_grads_device(actor_gpu_trainer *t, void **kc, float **grad)
     *grad = NULL;
     return no_cuda("actor_gpu_grads_device");
 }
+rlc_status actor_gpu_params_device(actor_gpu_trainer *t, void **kc, const float **master) {
+    (void)t;
+    *kc = NULL;
+    *master = NULL;
+    return no_cuda("actor_gpu_params_device");
+}
 rlc_status actor_gpu_adamw_step(actor_gpu_trainer *t, double lr, double beta1, double beta2, double eps,
                                 double weight_decay, double max_grad_norm, double *grad_norm_out) {
     (void)t, (void)lr, (void)beta1, (void)beta2, (void)eps, (void)weight_decay, (void)max_grad_norm;
@@ -730,6 +736,13 @@ rlc_status actor_gpu_grads_device(actor_gpu_trainer *t, void **kc, float **grad)
     RLC_TRY(kc_bind(t->kc));
     *kc = t->kc;
     *grad = t->grad;
+    return RLC_OK;
+}
+
+rlc_status actor_gpu_params_device(actor_gpu_trainer *t, void **kc, const float **master) {
+    RLC_TRY(kc_bind(t->kc));
+    *kc = t->kc;
+    *master = t->master;
     return RLC_OK;
 }
 

@@ -106,6 +106,13 @@ rlc_status actor_gpu_adamw_step(actor_gpu_trainer *t, double lr, double beta1, d
                                 double weight_decay, double max_grad_norm, double *grad_norm_out);
 long actor_gpu_adamw_steps(const actor_gpu_trainer *t);  // updates applied (t of bias correction)
 
+// The device master weights (numel floats laid out like actor_params,
+// borrowed, valid until free; read them, do not write) and the trainer's
+// CUDA context (a kc_ctx *), made current on this thread: the source of the
+// NCCL weight broadcast to the rollout workers (learner/wgroup.h).
+// RLC_ERR_UNSUPPORTED without CUDA.
+rlc_status actor_gpu_params_device(actor_gpu_trainer *t, void **kc, const float **master);
+
 // The master weights into p->data (p created for the same configuration:
 // RLC_ERR_ARG when p->numel differs), for checkpoints and weight sync.
 rlc_status actor_gpu_params_download(actor_gpu_trainer *t, actor_params *p);

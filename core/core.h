@@ -15,6 +15,7 @@
 #include "reliable.h"
 #include "status.h"
 #include "transport.h"
+#include "wsync.h"
 
 #define RLC_VERSION "0.1.0"
 

@@ -566,6 +566,74 @@ static rlc_status shutdown_field(dec *x, int f, void *out) {
     return rd_str(x, &((rlc_msg_shutdown *)out)->reason);
 }
 
+// ---- weight_group, weights_nccl -------------------------------------------------------
+
+enum { G_GROUP, G_RANK, G_WORLD, G_ID };
+static const char *const group_names[] = {"group", "rank", "world", "nccl_id"};
+static const field_table group_table = {group_names, 4, 0x7};
+
+static rlc_status group_field(dec *x, int f, void *out) {
+    rlc_msg_weight_group *g = out;
+    mp_item it;
+    switch (f) {
+    case G_GROUP: return rd_uint(x, 1, UINT64_MAX, &g->group);
+    case G_RANK: return rd_u32(x, 0, x->lim->max_list, &g->rank);
+    case G_WORLD: return rd_u32(x, 0, x->lim->max_list + 1, &g->world);
+    default:
+        RLC_TRY(expect(x, &it, MP_BIN, "bin"));
+        if (it.len == 0 || it.len > RLC_PROTO_NCCL_ID_MAX)
+            return bad(x, "%u bytes, expected 1..%d", it.len, RLC_PROTO_NCCL_ID_MAX);
+        g->nccl_id = it.ptr;
+        g->n_nccl_id = it.len;
+        return RLC_OK;
+    }
+}
+
+static rlc_status weight_group(dec *x, rlc_msg_weight_group *g) {
+    *g = (rlc_msg_weight_group){0};
+    RLC_TRY(rd_fields(x, &group_table, group_field, g, 1));
+    if (g->world == 0) {  // leave
+        if (g->rank != 0 || g->nccl_id) {
+            snprintf(x->path, sizeof x->path, "weight_group.%s", g->rank ? "rank" : "nccl_id");
+            return bad(x, "world 0 (leave) takes rank 0 and no nccl_id");
+        }
+        return RLC_OK;
+    }
+    if (g->world < 2 || g->rank < 1 || g->rank >= g->world) {
+        snprintf(x->path, sizeof x->path, "weight_group.%s", g->world < 2 ? "world" : "rank");
+        return bad(x, "rank %u of world %u: a worker's rank is 1..world-1 and world is 0 or >= 2", g->rank, g->world);
+    }
+    if (!g->nccl_id) {
+        snprintf(x->path, sizeof x->path, "weight_group.nccl_id");
+        return bad(x, "missing; required when world >= 2");
+    }
+    return RLC_OK;
+}
+
+enum { N_POLICY, N_GROUP, N_TOTAL, N_DTYPE, N_SUM };
+static const char *const wnccl_names[] = {"policy_version", "group", "total_bytes", "dtype", "total_xxh64"};
+static const field_table wnccl_table = {wnccl_names, 5, 0xf};
+
+static rlc_status wnccl_field(dec *x, int f, void *out) {
+    rlc_msg_weights_nccl *w = out;
+    mp_item it;
+    switch (f) {
+    case N_POLICY: return rd_uint(x, 0, INT64_MAX, &w->policy_version);
+    case N_GROUP: return rd_uint(x, 1, UINT64_MAX, &w->group);
+    case N_TOTAL:
+        RLC_TRY(rd_uint(x, 1, x->lim->max_weights_bytes, &w->total_bytes));
+        return w->total_bytes % 4 == 0 ? RLC_OK : bad(x, "%llu is not a multiple of 4 (float32)",
+                                                      (unsigned long long)w->total_bytes);
+    case N_DTYPE:
+        RLC_TRY(expect(x, &it, MP_STR, "a string"));
+        if (it.len == 3 && !memcmp(it.ptr, "f32", 3)) return RLC_OK;
+        return bad(x, "'%.*s' is not 'f32'", (int)(it.len > 32 ? 32 : it.len), (const char *)it.ptr);
+    default:
+        w->has_xxh64 = 1;
+        return rd_uint(x, 0, UINT64_MAX, &w->total_xxh64);
+    }
+}
+
 // ---- pass 1 and the entry point ---------------------------------------------------
 
 // Walks the whole message (structure and bounds) and finds type and version.
@@ -616,7 +684,7 @@ static rlc_status scan(dec *x, rlc_msg_type *type) {
         }
     }
     return bad(x, "type '%.*s' is not one of hello, prompt_request, trajectory, weights, credit, "
-               "ack, heartbeat, shutdown", (int)(tlen > 32 ? 32 : tlen), (const char *)tname);
+               "ack, heartbeat, shutdown, weight_group, weights_nccl", (int)(tlen > 32 ? 32 : tlen), (const char *)tname);
 }
 
 rlc_status rlc_proto_decode(rlc_proto_decoder *d, const void *data, size_t len, rlc_msg *out) {
@@ -645,6 +713,8 @@ rlc_status rlc_proto_decode(rlc_proto_decoder *d, const void *data, size_t len, 
         m.heartbeat = (rlc_msg_heartbeat){.status = "", .policy_version = -1};
         s = rd_fields(&x, &heartbeat_table, heartbeat_field, &m.heartbeat, 1);
         break;
+    case RLC_MSG_WEIGHT_GROUP: s = weight_group(&x, &m.weight_group); break;
+    case RLC_MSG_WEIGHTS_NCCL: s = rd_fields(&x, &wnccl_table, wnccl_field, &m.weights_nccl, 1); break;
     default: s = rd_fields(&x, &shutdown_table, shutdown_field, &m.shutdown, 1); break;
     }
     if (s == RLC_OK) *out = m;

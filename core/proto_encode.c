@@ -135,6 +135,25 @@ static rlc_status check(const rlc_msg *m) {
         NEED(m->weights.data && m->weights.n_data > 0 && m->weights.n_data <= UINT32_MAX,
              "weights.data: empty or over 4 GiB");
         return RLC_OK;
+    case RLC_MSG_WEIGHT_GROUP: {
+        const rlc_msg_weight_group *g = &m->weight_group;
+        NEED(g->group != 0, "weight_group.group: must not be 0");
+        if (g->world == 0) {
+            NEED(g->rank == 0 && g->n_nccl_id == 0, "weight_group: leaving (world 0) takes rank 0 and no nccl_id");
+            return RLC_OK;
+        }
+        NEED(g->world >= 2 && g->rank >= 1 && g->rank < g->world, "weight_group: rank %u of world %u", g->rank,
+             g->world);
+        NEED(g->nccl_id && g->n_nccl_id > 0 && g->n_nccl_id <= RLC_PROTO_NCCL_ID_MAX,
+             "weight_group.nccl_id: 1..%d bytes", RLC_PROTO_NCCL_ID_MAX);
+        return RLC_OK;
+    }
+    case RLC_MSG_WEIGHTS_NCCL:
+        NEED(m->weights_nccl.group != 0, "weights_nccl.group: must not be 0");
+        NEED(m->weights_nccl.total_bytes > 0 && m->weights_nccl.total_bytes % 4 == 0,
+             "weights_nccl.total_bytes: %llu is not a positive multiple of 4",
+             (unsigned long long)m->weights_nccl.total_bytes);
+        return RLC_OK;
     case RLC_MSG_ACK:
         NEED(m->ack.n_seqs == 0 || m->ack.seqs, "ack.seqs: %u seqs but no array", m->ack.n_seqs);
         return RLC_OK;
@@ -221,6 +240,25 @@ static void weights(enc *e, const rlc_msg_weights *w) {
     e->rc |= msgpack_pack_bin_with_body(&e->pk, w->data, w->n_data);
 }
 
+static void weight_group(enc *e, const rlc_msg_weight_group *g) {
+    header(e, g->world ? 6 : 5, RLC_MSG_WEIGHT_GROUP);
+    kv_u64(e, "group", g->group);
+    kv_u64(e, "rank", g->rank);
+    kv_u64(e, "world", g->world);
+    if (!g->world) return;
+    key(e, "nccl_id");
+    e->rc |= msgpack_pack_bin_with_body(&e->pk, g->nccl_id, g->n_nccl_id);
+}
+
+static void weights_nccl(enc *e, const rlc_msg_weights_nccl *w) {
+    header(e, w->has_xxh64 ? 7 : 6, RLC_MSG_WEIGHTS_NCCL);
+    kv_u64(e, "policy_version", w->policy_version);
+    kv_u64(e, "group", w->group);
+    kv_u64(e, "total_bytes", w->total_bytes);
+    kv_str(e, "dtype", "f32");
+    if (w->has_xxh64) kv_u64(e, "total_xxh64", w->total_xxh64);
+}
+
 rlc_status rlc_proto_encode(const rlc_msg *m, rlc_proto_buf *out) {
     RLC_TRY(check(m));
     out->len = 0;
@@ -257,6 +295,8 @@ rlc_status rlc_proto_encode(const rlc_msg *m, rlc_proto_buf *out) {
         header(&e, 3, RLC_MSG_SHUTDOWN);
         kv_str(&e, "reason", m->shutdown.reason);
         break;
+    case RLC_MSG_WEIGHT_GROUP: weight_group(&e, &m->weight_group); break;
+    case RLC_MSG_WEIGHTS_NCCL: weights_nccl(&e, &m->weights_nccl); break;
     default: break;  // rejected by check()
     }
     if (e.rc) {

@@ -18,6 +18,8 @@ static const char *type_names[RLC_MSG_TYPE_COUNT] = {
     [RLC_MSG_ACK] = "ack",
     [RLC_MSG_HEARTBEAT] = "heartbeat",
     [RLC_MSG_SHUTDOWN] = "shutdown",
+    [RLC_MSG_WEIGHT_GROUP] = "weight_group",
+    [RLC_MSG_WEIGHTS_NCCL] = "weights_nccl",
 };
 
 const char *rlc_msg_type_name(rlc_msg_type t) {

@@ -40,6 +40,8 @@ typedef enum {
     RLC_MSG_ACK,             // learner -> worker: trajectories received
     RLC_MSG_HEARTBEAT,       // both ways
     RLC_MSG_SHUTDOWN,        // both ways
+    RLC_MSG_WEIGHT_GROUP,    // learner -> worker: join (or leave) the NCCL weight group
+    RLC_MSG_WEIGHTS_NCCL,    // learner -> worker: a weight version follows as an NCCL broadcast
     RLC_MSG_TYPE_COUNT
 } rlc_msg_type;
 
@@ -147,6 +149,35 @@ typedef struct {
     const char *reason;         // e.g. "done", "sigint"
 } rlc_msg_shutdown;
 
+// The capability a worker lists in its Hello when it can join an NCCL weight
+// group (it generates on a CUDA device, in a build with NCCL).
+#define RLC_PROTO_CAP_NCCL_WEIGHTS "weights.nccl"
+#define RLC_PROTO_NCCL_ID_MAX 256  // bytes of an NCCL unique id (NCCL's is 128)
+
+// WeightGroup: the learner (rank 0) invites the worker to be rank `rank` of
+// the `world` members of NCCL weight group `group`; both then call
+// ncclCommInitRank with `nccl_id`. world 0 (rank 0, no id) means: leave
+// group `group` (the learner dissolved it; weights come as chunks again).
+typedef struct {
+    uint64_t group;             // >= 1, the learner's id of this group
+    uint32_t rank;              // 1 .. world - 1 (0 with world 0)
+    uint32_t world;             // 2 .. limits.max_list + 1, or 0: leave
+    const uint8_t *nccl_id;     // (n_nccl_id,) the NCCL unique id; NULL with world 0
+    size_t n_nccl_id;           // 1 .. RLC_PROTO_NCCL_ID_MAX (0 with world 0)
+} rlc_msg_weight_group;
+
+// WeightsNccl: version `policy_version` follows at once as an NCCL broadcast
+// from rank 0 of group `group`: total_bytes of float32 (dtype "f32" on the
+// wire) laid out as the flat parameter buffer. has_xxh64: total_xxh64 is
+// the XXH64 (seed 0) of those bytes (optional on the wire).
+typedef struct {
+    uint64_t policy_version;    // <= 2^63 - 1
+    uint64_t group;             // >= 1
+    uint64_t total_bytes;       // 1 .. limits.max_weights_bytes, a multiple of 4
+    int has_xxh64;
+    uint64_t total_xxh64;
+} rlc_msg_weights_nccl;
+
 typedef struct {
     rlc_msg_type type;
     union {
@@ -158,6 +189,8 @@ typedef struct {
         rlc_msg_ack ack;
         rlc_msg_heartbeat heartbeat;
         rlc_msg_shutdown shutdown;
+        rlc_msg_weight_group weight_group;
+        rlc_msg_weights_nccl weights_nccl;
     };
 } rlc_msg;
 

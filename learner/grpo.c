@@ -136,6 +136,8 @@ void grpo_trainer_set_position(grpo_trainer *t, int64_t version, long steps) {
 }
 optim_adamw *grpo_trainer_optim(grpo_trainer *t) { return t->opt; }
 
+actor_gpu_trainer *grpo_trainer_gpu(grpo_trainer *t) { return t->gpu; }
+
 rlc_status grpo_trainer_sync_host(grpo_trainer *t) {
     if (!t->gpu) return RLC_OK;
     if (optim_adamw_numel(t->opt) != actor_gpu_numel(t->gpu))

@@ -308,6 +308,9 @@ rlc_status grpo_trainer_reload(grpo_trainer *t);
 actor_model *grpo_trainer_reference(grpo_trainer *t);     // borrowed; NULL without KL
 critic *grpo_trainer_critic(grpo_trainer *t);             // borrowed; NULL without PPO
 const grpo_config *grpo_trainer_config(const grpo_trainer *t);
+// The GPU trainer (model.device cuda; borrowed), NULL on the CPU: its device
+// master weights are the source of the NCCL weight broadcast.
+struct actor_gpu_trainer *grpo_trainer_gpu(grpo_trainer *t);
 
 // The stats as a new JSON object (the caller owns it; NULL when out of
 // memory): every field above under its own name, staleness as an array.

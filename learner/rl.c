@@ -19,6 +19,7 @@
 #include "rl_dp.h"            // data-parallel ranks: rl_dp_send_*, rl_dp_serve
 #include "rl_pool.h"          // rl_pool: a prompt's trajectories
 #include "server.h"           // lsrv
+#include "wgroup.h"           // lrn_wgroup: the NCCL weight source
 
 #define RL_MAX_STOPS 16
 #define RL_MAX_FUNCS 16
@@ -75,6 +76,7 @@ typedef struct {
     lrn_data *data;
     lsrv *srv;
     rlc_board *board;
+    lrn_wgroup *wgroup;  // NCCL weight sync to the workers (rollout.weight_sync); NULL: chunks only
     grpo_trainer *trainer;
     lrn_dp *dp;       // data-parallel ranks (rank 0 of them); NULL: alone
     // flow
@@ -475,6 +477,10 @@ static void write_metrics(rl_state *r, const grpo_stats *st, double wait_s, doub
         "step_s", step_s, "weight_sync_bytes", ss->weight_bytes, "workers", (json_int_t)ss->workers_alive,
         "reissued", (json_int_t)ss->reissued);
     if (!line) return;
+    // weight sync per path: weight_sync_bytes above is ZeroMQ chunks (or the board), these the NCCL broadcasts
+    json_object_set_new(line, "weight_sync_nccl_bytes", json_real(ss->nccl_bytes));
+    json_object_set_new(line, "weight_sync_nccl_s", json_real(ss->nccl_s));
+    json_object_set_new(line, "weight_sync_nccl_workers", json_integer(ss->nccl_members));
     if (grpo_trainer_critic(r->trainer)) {
         json_t *vf = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "vf_loss", st->vf_loss, "vf_clipfrac", st->vf_clipfrac,
                                "values_mean", st->values_mean, "returns_mean", st->returns_mean, "vf_explained_var",
@@ -721,8 +727,25 @@ static rlc_status start_server(rl_state *r) {
     if (r->opt->endpoint) endpoint = r->opt->endpoint;
     actor_params *p = actor_model_params(r->policy);
     if (r->opt->spawn) RLC_TRY(rlc_board_create(p->numel * sizeof(float), &r->board));
+    const char *ws_value;
+    rlc_wsync_mode ws;
+    RLC_TRY(rlc_exp_get_string(r->exp, "rollout.weight_sync", &ws_value));
+    RLC_TRY(rlc_wsync_mode_parse(ws_value, &ws));
+    if (r->board && ws == RLC_WSYNC_NCCL)
+        RLC_WARN("learner: rollout.weight_sync = \"nccl\" has no effect in rlc train: its workers share the process "
+                 "and take the weights from the in-process board");
+    if (!r->board && ws != RLC_WSYNC_ZMQ) {  // the learner's side of NCCL weight sync, where it can be
+        rlc_status cs = lrn_wgroup_create(r->trainer, &r->wgroup);
+        if (cs == RLC_ERR_NOMEM) return cs;
+        char why[512];
+        snprintf(why, sizeof why, "%s", cs == RLC_OK ? "" : rlc_last_error());
+        int use;
+        RLC_TRY(rlc_wsync_check(ws, cs == RLC_OK, why, "learner", &use));
+        if (!use) RLC_INFO("learner: weights go to the workers as ZeroMQ chunks: %s", why);
+    }
     lsrv_config sc = {.endpoint = endpoint, .vocab_size = (uint32_t)actor_model_config(r->policy)->vocab_size,
-                      .heartbeat_s = hb, .timeout_s = to, .board = r->board};
+                      .heartbeat_s = hb, .timeout_s = to, .board = r->board, .weight_sync = ws,
+                      .nccl = r->wgroup ? lrn_wgroup_ops() : NULL, .nccl_ctx = r->wgroup};
     RLC_TRY(lsrv_create(&sc, &r->srv));
     RLC_INFO("learner: listening on %s", lsrv_endpoint(r->srv));
     return RLC_OK;
@@ -904,6 +927,7 @@ static void teardown(rl_state *r) {
     rlc_free(r->ada);
     rlc_free(r->adv_buf);
     lsrv_free(r->srv);
+    lrn_wgroup_free(r->wgroup);
     rlc_board_free(r->board);
     grpo_trainer_free(r->trainer);
     lrn_dp_free(r->dp);

@@ -22,6 +22,8 @@ typedef struct {
     double sent_at;        // when
     rlc_dedup dedup;
     rlc_heartbeat hb;
+    int nccl_cap;          // its Hello allows NCCL weight sync (rlc_wsync_choose)
+    int in_group;          // a member of the NCCL weight group (invited to it)
 } worker_rec;
 
 typedef struct {
@@ -49,6 +51,9 @@ struct lsrv {
     int64_t version;
     uint64_t weights_xxh64;
     uint64_t ack_buf[64];
+    uint64_t group;        // the NCCL weight group's id; 0: none now
+    uint64_t groups_made;  // ids handed out so far
+    int group_tried;       // a group was formed (or failed to form) once: never again
     lsrv_stats stats;
 };
 
@@ -99,6 +104,7 @@ static void req_free(pending_req *r) {
 
 void lsrv_free(lsrv *s) {
     if (!s) return;
+    if (s->group) s->cfg.nccl->leave(s->cfg.nccl_ctx);
     for (int i = 0; i < s->n_reqs; i++) req_free(s->reqs[i]);
     rlc_free(s->reqs);
     rlc_free(s->workers);
@@ -116,6 +122,8 @@ void lsrv_get_stats(const lsrv *s, lsrv_stats *out) {
     *out = s->stats;
     out->workers_alive = 0;
     for (int i = 0; i < s->n_workers; i++) out->workers_alive += s->workers[i].alive;
+    out->nccl_members = 0;
+    for (int i = 0; i < s->n_workers; i++) out->nccl_members += s->workers[i].in_group;
     out->queued = out->in_flight = 0;
     for (int i = 0; i < s->n_reqs; i++) {
         if (s->reqs[i]->worker < 0) out->queued++;
@@ -214,7 +222,8 @@ static void dispatch(lsrv *s) {
 
 // ---- weights ------------------------------------------------------------------
 
-static void send_weights(lsrv *s, worker_rec *w) {
+// The current version as ZeroMQ chunks, unless the worker has it already.
+static void send_chunks(lsrv *s, worker_rec *w) {
     if (!s->weights || s->cfg.board || w->sent_version >= s->version) return;
     double t0 = rlc_now();
     uint32_t count = 1;
@@ -231,6 +240,142 @@ static void send_weights(lsrv *s, worker_rec *w) {
     w->sent_version = s->version;
     w->sent_at = rlc_now();
     s->stats.weight_s += w->sent_at - t0;
+}
+
+// Members of the NCCL weight group get their versions by broadcast.
+static void send_weights(lsrv *s, worker_rec *w) {
+    if (!w->in_group) send_chunks(s, w);
+}
+
+// ---- the NCCL weight group -------------------------------------------------------
+
+static int nccl_timeout_ms(const lsrv *s) {
+    double t = s->cfg.nccl_timeout_s > 0 ? s->cfg.nccl_timeout_s : s->cfg.timeout_s;
+    return (int)(t * 1000);
+}
+
+// The members' ids, "w1, w3", for log messages.
+static const char *member_ids(const lsrv *s, char *buf, size_t cap) {
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < s->n_workers && at + 1 < cap; i++) {
+        if (!s->workers[i].in_group) continue;
+        int n = snprintf(buf + at, cap - at, "%s%s", at ? ", " : "", s->workers[i].id);
+        if (n < 0) break;
+        at += (size_t)n < cap - at ? (size_t)n : cap - at - 1;
+    }
+    return buf;
+}
+
+// Ends the group: the learner's communicator is torn down, every member is
+// told to leave and gets ZeroMQ chunks from now on (the current version
+// too, unless it already has it).
+static void dissolve(lsrv *s, const char *why) {
+    if (!s->group) return;
+    char ids[1024];
+    RLC_WARN("learner: NCCL weight group %llu of workers %s dissolved: %s; those workers get ZeroMQ chunks from now on",
+             (unsigned long long)s->group, member_ids(s, ids, sizeof ids), why);
+    s->cfg.nccl->leave(s->cfg.nccl_ctx);
+    rlc_msg m = {.type = RLC_MSG_WEIGHT_GROUP};
+    m.weight_group = (rlc_msg_weight_group){.group = s->group};
+    for (int i = 0; i < s->n_workers; i++) {
+        worker_rec *w = &s->workers[i];
+        if (!w->in_group) continue;
+        w->in_group = 0;
+        if (w->alive && rlc_transport_send(s->tx, w->id, &m) != RLC_OK)
+            RLC_WARN("learner: telling %s to leave the NCCL weight group: %s", w->id, rlc_last_error());
+    }
+    s->group = 0;
+    s->stats.nccl_failures++;
+}
+
+// Forms the group once, of the live workers that can take part: invites
+// each (weight_group: its rank and the unique id), then joins as rank 0.
+static void form_group(lsrv *s) {
+    if (s->group_tried || !s->cfg.nccl || s->cfg.board || s->cfg.weight_sync == RLC_WSYNC_ZMQ) return;
+    int n = 0;
+    for (int i = 0; i < s->n_workers; i++) n += s->workers[i].alive && s->workers[i].nccl_cap;
+    if (n == 0) return;  // no candidate yet: try again at the next version
+    s->group_tried = 1;
+    uint8_t id[RLC_PROTO_NCCL_ID_MAX];
+    size_t len = 0;
+    if (s->cfg.nccl->make_id(s->cfg.nccl_ctx, id, sizeof id, &len) != RLC_OK || len == 0 || len > sizeof id) {
+        RLC_WARN("learner: no NCCL weight group (unique id: %s); every worker gets ZeroMQ chunks", rlc_last_error());
+        s->stats.nccl_failures++;
+        return;
+    }
+    s->group = ++s->groups_made;
+    rlc_msg m = {.type = RLC_MSG_WEIGHT_GROUP};
+    m.weight_group = (rlc_msg_weight_group){.group = s->group, .world = (uint32_t)n + 1, .nccl_id = id, .n_nccl_id = len};
+    for (int i = 0; i < s->n_workers; i++) {
+        worker_rec *w = &s->workers[i];
+        if (!w->alive || !w->nccl_cap) continue;
+        m.weight_group.rank++;
+        w->in_group = 1;
+        if (rlc_transport_send(s->tx, w->id, &m) != RLC_OK) {
+            char why[600];
+            snprintf(why, sizeof why, "inviting %s failed: %s", w->id, rlc_last_error());
+            dissolve(s, why);
+            return;
+        }
+    }
+    double t0 = rlc_now();
+    if (s->cfg.nccl->init(s->cfg.nccl_ctx, id, len, n + 1, nccl_timeout_ms(s)) != RLC_OK) {
+        char why[1024];
+        snprintf(why, sizeof why, "joining it failed: %s", rlc_last_error());
+        dissolve(s, why);
+        return;
+    }
+    char ids[1024];
+    RLC_INFO("learner: NCCL weight group %llu formed in %.2f s: rank 0 and %d workers (%s)", (unsigned long long)s->group,
+             rlc_now() - t0, n, member_ids(s, ids, sizeof ids));
+}
+
+// Version s->version to the group: an announce to each member, then the
+// broadcast. A failure dissolves the group (its members get chunks).
+static void publish_nccl(lsrv *s) {
+    if (!s->group) return;
+    double t0 = rlc_now();
+    rlc_msg m = {.type = RLC_MSG_WEIGHTS_NCCL};
+    m.weights_nccl = (rlc_msg_weights_nccl){.policy_version = (uint64_t)s->version, .group = s->group,
+                                            .total_bytes = s->weight_bytes, .has_xxh64 = 1,
+                                            .total_xxh64 = s->weights_xxh64};
+    int members = 0;
+    for (int i = 0; i < s->n_workers; i++) {
+        worker_rec *w = &s->workers[i];
+        if (!w->in_group) continue;
+        char why[600];
+        if (!w->alive) snprintf(why, sizeof why, "member %s is gone", w->id);
+        else if (rlc_transport_send(s->tx, w->id, &m) != RLC_OK)
+            snprintf(why, sizeof why, "announcing v%lld to %s failed: %s", (long long)s->version, w->id, rlc_last_error());
+        else {
+            members++;
+            continue;
+        }
+        dissolve(s, why);
+        return;
+    }
+    if (s->cfg.nccl->broadcast(s->cfg.nccl_ctx, s->weight_bytes, nccl_timeout_ms(s)) != RLC_OK) {
+        char why[1024];
+        snprintf(why, sizeof why, "broadcast of v%lld failed: %s", (long long)s->version, rlc_last_error());
+        dissolve(s, why);
+        return;
+    }
+    double now = rlc_now();
+    for (int i = 0; i < s->n_workers; i++)
+        if (s->workers[i].in_group) {
+            s->workers[i].sent_version = s->version;
+            s->workers[i].sent_at = now;
+        }
+    s->stats.nccl_bytes += (double)s->weight_bytes * members;
+    s->stats.nccl_s += now - t0;
+}
+
+int lsrv_worker_path(const lsrv *s, const char *worker_id) {
+    for (int i = 0; i < s->n_workers; i++)
+        if (strcmp(s->workers[i].id, worker_id) == 0)
+            return s->workers[i].in_group ? RLC_WSYNC_PATH_NCCL : RLC_WSYNC_PATH_ZMQ;
+    return -1;
 }
 
 rlc_status lsrv_publish(lsrv *s, int64_t version, const void *weights, size_t bytes) {
@@ -250,6 +395,8 @@ rlc_status lsrv_publish(lsrv *s, int64_t version, const void *weights, size_t by
     s->weights_xxh64 = rlc_xxh64(s->weights, bytes, 0);
     s->version = version;
     s->stats.weight_s += rlc_now() - t0;
+    form_group(s);
+    publish_nccl(s);
     for (int w = 0; w < s->n_workers; w++)
         if (s->workers[w].alive) send_weights(s, &s->workers[w]);
     return RLC_OK;
@@ -282,6 +429,11 @@ static void on_hello(lsrv *s, const char *peer, const rlc_msg_hello *h) {
     double now = rlc_now();
     if (wr->session != h->session) {  // a new process: nothing it held survives
         if (wr->session) RLC_INFO("learner: worker %s restarted; reissuing its prompts", wr->id);
+        if (wr->in_group) {
+            char why[160];
+            snprintf(why, sizeof why, "member %s restarted", wr->id);
+            dissolve(s, why);
+        }
         rlc_dedup_init(&wr->dedup, h->session);
         reissue(s, w, NULL, 0);
         wr->session = h->session;
@@ -289,7 +441,17 @@ static void on_hello(lsrv *s, const char *peer, const rlc_msg_hello *h) {
     } else {
         reissue(s, w, h->inflight, h->n_inflight);
     }
-    if (!wr->alive) RLC_INFO("learner: worker %s joined (credit %u, device %s)", wr->id, h->credit, h->device);
+    const char *why;
+    int nccl = !s->cfg.board &&
+               rlc_wsync_choose(s->cfg.weight_sync, s->cfg.nccl != NULL, h->capabilities, h->n_capabilities, &why) ==
+                   RLC_WSYNC_PATH_NCCL;
+    if (!wr->alive)
+        RLC_INFO("learner: worker %s joined (credit %u, device %s, weights by %s%s%s)", wr->id, h->credit, h->device,
+                 s->cfg.board ? "the in-process board" : wr->in_group || nccl ? "NCCL" : "ZeroMQ chunks",
+                 s->cfg.board ? "" : ": ", s->cfg.board ? "" : why);
+    if (!nccl && s->cfg.weight_sync == RLC_WSYNC_NCCL && !s->cfg.board)
+        RLC_WARN("learner: rollout.weight_sync = \"nccl\", but worker %s gets ZeroMQ chunks: %s", wr->id, why);
+    wr->nccl_cap = nccl;
     wr->alive = 1;
     wr->credit = (int)h->credit;
     wr->version = h->policy_version;
@@ -386,10 +548,11 @@ static void on_message(lsrv *s, const char *peer, const rlc_msg *m, lsrv_group_f
             wr->version = m->heartbeat.policy_version;
             // Still on an older version well after it was sent: the chunks
             // were lost or refused (checksum): send the current one again.
+            // (A group member too: it refused the broadcast, e.g. a checksum mismatch.)
             if (wr->version < s->version && wr->sent_version >= s->version &&
                 rlc_now() - wr->sent_at > 4 * s->cfg.heartbeat_s) {
                 wr->sent_version = wr->version;
-                send_weights(s, wr);
+                send_chunks(s, wr);
             }
         }
         break;
@@ -399,6 +562,11 @@ static void on_message(lsrv *s, const char *peer, const rlc_msg *m, lsrv_group_f
             s->workers[w].alive = 0;
             s->workers[w].credit = 0;
             reissue(s, w, NULL, 0);
+            if (s->workers[w].in_group) {
+                char why[160];
+                snprintf(why, sizeof why, "member %s stopped", peer);
+                dissolve(s, why);
+            }
         }
         break;
     default:
@@ -418,6 +586,11 @@ static void heartbeats(lsrv *s) {
             wr->credit = 0;
             s->stats.workers_dead++;
             reissue(s, w, NULL, 0);
+            if (wr->in_group) {
+                char why[160];
+                snprintf(why, sizeof why, "member %s was declared dead", wr->id);
+                dissolve(s, why);
+            }
             continue;
         }
         if (rlc_heartbeat_due(&wr->hb, now)) {

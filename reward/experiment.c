@@ -117,6 +117,7 @@ static const exp_field fields[] = {
     {"rollout.threads", T_INT, "0", "CPU threads of the decoder and the learner (0: all cores)"},
     {"rollout.heartbeat_s", T_NUMBER, "1.0", "heartbeat interval, both ways"},
     {"rollout.timeout_s", T_NUMBER, "30.0", "a worker (or the learner) silent this long is declared dead"},
+    {"rollout.weight_sync", T_STRING, "\"auto\"", "how new weights reach the workers: auto (an NCCL broadcast to workers on a GPU when the learner trains on one, in a build with NCCL; ZeroMQ chunks otherwise), zmq, or nccl (an error where it cannot work)"},
     {"rollout.endpoint", T_STRING, "\"inproc://rlc-learner\"", "where the learner binds (rlc learner: e.g. tcp://*:5555)"},
 
     {"eval.path", T_STRING, "\"\"", "held-out JSONL evaluated every output.eval_every steps and at the start and end"},
@@ -480,7 +481,8 @@ static rlc_status check_model(const json_t *root) {
     const char *dtype = json_string_value(json_object_get(model, "dtype"));
     if (strcmp(dtype, "bf16") != 0 && strcmp(dtype, "fp32") != 0)
         return rlc_errorf(RLC_ERR_CONFIG, "experiment: model.dtype \"%s\" is not a dtype (use \"bf16\" or \"fp32\")", dtype);
-    return RLC_OK;
+    rlc_wsync_mode ws;
+    return rlc_wsync_mode_parse(json_string_value(json_object_get(json_object_get(root, "rollout"), "weight_sync")), &ws);
 }
 
 // Applies the overrides and the presets, checks the model's device and

@@ -49,6 +49,9 @@ static rlc_status read_setup(const rlc_exp *e, const char *endpoint, worker_setu
     RLC_TRY(rlc_exp_get_string(e, "model.device", &ws->cfg.device));
     RLC_TRY(rlc_exp_get_string(e, "model.dtype", &dtype));
     ws->cfg.gpu_bf16 = strcmp(dtype, "fp32") != 0;
+    const char *sync;
+    RLC_TRY(rlc_exp_get_string(e, "rollout.weight_sync", &sync));
+    RLC_TRY(rlc_wsync_mode_parse(sync, &ws->cfg.weight_sync));
     if (threads > 0) kernels_set_threads((int)threads);
     return RLC_OK;
 }
@@ -114,6 +117,7 @@ rlc_status rollout_pool_start(const rlc_exp *exp, const char *endpoint, void *zc
         s = read_setup(exp, endpoint, &pw->ws);
         pw->ws.cfg.zctx = zctx;
         pw->ws.cfg.board = board;
+        if (board) pw->ws.cfg.weight_sync = RLC_WSYNC_ZMQ;  // in-process: the board is the fastest path
         if (s == RLC_OK) s = worker_load(pw);
     }
     for (int i = 0; s == RLC_OK && i < p->n; i++) {

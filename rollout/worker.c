@@ -14,6 +14,8 @@
 #include "core/core.h"
 #include "core/reliable.h"   // rlc_resend_ring, rlc_heartbeat, rlc_weights_rx
 #include "core/transport.h"  // rlc_transport_*
+#include "core/wsync.h"      // rlc_wsync_check
+#include "wgroup_gpu.h"      // the default NCCL weight sync into the GPU model
 
 typedef struct {
     uint64_t prompt_id;
@@ -41,6 +43,12 @@ struct rollout_worker {
     int n_held;
     int credit_owed;    // credits to return with the next send
     int shutdown;
+    // NCCL weight sync (rollout.weight_sync)
+    int nccl_on;                  // offers RLC_PROTO_CAP_NCCL_WEIGHTS in its Hello
+    const rollout_nccl_ops *nccl;
+    void *nccl_ctx;
+    void *own_nccl;               // the default (GPU model) context, when it is the one used
+    uint64_t group;               // the weight group it is in; 0: none
     rollout_worker_stats stats;
 };
 
@@ -69,6 +77,29 @@ static rlc_status gpu_create(rollout_worker *w) {
     return RLC_OK;
 }
 
+// Whether this worker offers NCCL weight sync: an injected cfg->nccl, or the
+// GPU model's in a build with NCCL. weight_sync "nccl" where neither is:
+// RLC_ERR_CONFIG naming rollout.weight_sync.
+static rlc_status nccl_setup(rollout_worker *w) {
+    if (w->cfg.weight_sync == RLC_WSYNC_ZMQ) return RLC_OK;
+    char why[512] = "";
+    int can = 1;
+    if (w->cfg.nccl) {
+        w->nccl = w->cfg.nccl;
+        w->nccl_ctx = w->cfg.nccl_ctx;
+    } else {
+        rlc_status s = rollout_wgroup_gpu_create(w->gpu, &w->own_nccl);
+        if (s == RLC_ERR_NOMEM) return s;
+        can = s == RLC_OK;
+        if (!can) snprintf(why, sizeof why, "%s", rlc_last_error());
+        w->nccl = can ? rollout_wgroup_gpu_ops() : NULL;
+        w->nccl_ctx = w->own_nccl;
+    }
+    char who[128];
+    snprintf(who, sizeof who, "rollout worker %s", w->worker_id);
+    return rlc_wsync_check(w->cfg.weight_sync, can, why, who, &w->nccl_on);
+}
+
 rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const rollout_worker_config *cfg,
                                  rollout_worker **out) {
     *out = NULL;
@@ -90,6 +121,7 @@ rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const 
     rollout_config ec = cfg->engine;
     ec.worker_id = w->worker_id;
     if (s == RLC_OK) s = gpu_create(w);
+    if (s == RLC_OK) s = nccl_setup(w);
     ec.gpu = w->gpu;
     if (s == RLC_OK) s = rollout_engine_create(m, tk, &ec, &w->engine);
     if (s == RLC_OK) s = rlc_resend_ring_create(65536, (size_t)1 << 30, &w->ring);
@@ -111,6 +143,8 @@ rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const 
 
 void rollout_worker_free(rollout_worker *w) {
     if (!w) return;
+    if (w->group) w->nccl->leave(w->nccl_ctx);
+    rollout_wgroup_gpu_free(w->own_nccl);
     rlc_transport_free(w->tx);
     if (w->own_ctx) zmq_ctx_term(w->zctx);
     rollout_engine_free(w->engine);
@@ -128,6 +162,7 @@ void rollout_worker_free(rollout_worker *w) {
 
 void rollout_worker_get_stats(const rollout_worker *w, rollout_worker_stats *out) {
     *out = w->stats;
+    out->nccl_group = w->group != 0;
     rollout_engine_stats(w->engine, &out->engine);
 }
 
@@ -140,7 +175,7 @@ static rlc_status send_msg(rollout_worker *w, const rlc_msg *m) {
 }
 
 static rlc_status send_hello(rollout_worker *w) {
-    static const char *const caps[] = {"weights.zmq", "logprobs", "groups"};
+    static const char *const caps[] = {"weights.zmq", "logprobs", "groups", RLC_PROTO_CAP_NCCL_WEIGHTS};
     uint64_t inflight[w->cfg.max_credit > 0 ? w->cfg.max_credit : 1];
     for (int i = 0; i < w->n_held; i++) inflight[i] = w->held[i].prompt_id;
     rlc_msg m = {.type = RLC_MSG_HELLO};
@@ -148,7 +183,7 @@ static rlc_status send_hello(rollout_worker *w) {
                               .session = w->session,
                               .device = w->device,
                               .capabilities = caps,
-                              .n_capabilities = 3,
+                              .n_capabilities = w->nccl_on ? 4 : 3,
                               .max_credit = (uint32_t)w->cfg.max_credit,
                               .credit = (uint32_t)(w->cfg.max_credit - w->n_held),
                               .inflight = inflight,
@@ -271,6 +306,112 @@ static void on_weights(rollout_worker *w, const rlc_msg_weights *wt) {
     w->stats.weight_s += rlc_now() - t0;
 }
 
+// ---- the NCCL weight group ------------------------------------------------------
+
+static int nccl_timeout_ms(const rollout_worker *w) {
+    return (int)(1000 * (w->cfg.timeout_s > 0 ? w->cfg.timeout_s : 10.0));
+}
+
+static void leave_group(rollout_worker *w, const char *why) {
+    if (!w->group) return;
+    RLC_WARN("worker %s: left NCCL weight group %llu: %s; weights come as ZeroMQ chunks", w->worker_id,
+             (unsigned long long)w->group, why);
+    w->nccl->leave(w->nccl_ctx);
+    w->group = 0;
+}
+
+// An invitation (join as rank/world with the id) or, with world 0, the
+// learner dissolving the group.
+static void on_weight_group(rollout_worker *w, const rlc_msg_weight_group *g) {
+    if (g->world == 0) {
+        if (g->group == w->group) leave_group(w, "the learner dissolved it");
+        return;
+    }
+    if (!w->nccl_on) {  // not offered: the learner's init times out and it dissolves the group
+        RLC_WARN("worker %s: invited into NCCL weight group %llu without offering it; ignored", w->worker_id,
+                 (unsigned long long)g->group);
+        w->stats.bad_messages++;
+        return;
+    }
+    leave_group(w, "the learner formed a new one");
+    double t0 = rlc_now();
+    if (w->nccl->init(w->nccl_ctx, g->nccl_id, g->n_nccl_id, (int)g->rank, (int)g->world, nccl_timeout_ms(w)) !=
+        RLC_OK) {
+        RLC_WARN("worker %s: joining NCCL weight group %llu as rank %u of %u failed: %s; weights come as ZeroMQ chunks",
+                 w->worker_id, (unsigned long long)g->group, g->rank, g->world, rlc_last_error());
+        w->nccl->leave(w->nccl_ctx);
+        w->stats.nccl_failures++;
+        return;
+    }
+    w->group = g->group;
+    RLC_INFO("worker %s: joined NCCL weight group %llu as rank %u of %u (%.2f s)", w->worker_id,
+             (unsigned long long)g->group, g->rank, g->world, rlc_now() - t0);
+}
+
+// A version announced: take part in the broadcast (even when it cannot be
+// used, so that the others are not left waiting), check it when asked,
+// swap it in.
+static void on_weights_nccl(rollout_worker *w, const rlc_msg_weights_nccl *a) {
+    if (!w->group || a->group != w->group) {
+        char in[48] = "no group";
+        if (w->group) snprintf(in, sizeof in, "group %llu", (unsigned long long)w->group);
+        RLC_WARN("worker %s: weights v%llu announced for NCCL group %llu, but this worker is in %s; ignored",
+                 w->worker_id, (unsigned long long)a->policy_version, (unsigned long long)a->group, in);
+        w->stats.bad_messages++;
+        return;
+    }
+    double t0 = rlc_now();
+    char why[600];
+    size_t bytes = w->back.numel * sizeof(float);
+    if (a->total_bytes != bytes) {
+        snprintf(why, sizeof why, "v%llu has %llu bytes, this model %zu", (unsigned long long)a->policy_version,
+                 (unsigned long long)a->total_bytes, bytes);
+        w->stats.nccl_failures++;
+        leave_group(w, why);  // the learner's broadcast then fails and it dissolves the group
+        return;
+    }
+    if (w->nccl->receive(w->nccl_ctx, bytes, nccl_timeout_ms(w)) != RLC_OK) {
+        snprintf(why, sizeof why, "receiving v%llu: %s", (unsigned long long)a->policy_version, rlc_last_error());
+        w->stats.nccl_failures++;
+        leave_group(w, why);
+        return;
+    }
+    w->stats.nccl_bytes += (double)bytes;
+    if ((int64_t)a->policy_version <= w->version) {  // nothing new (e.g. it came as chunks already)
+        w->stats.nccl_s += rlc_now() - t0;
+        return;
+    }
+    if (w->cfg.nccl_verify && a->has_xxh64) {
+        // The host copy then holds the version too: swap it in with the device one.
+        if (w->nccl->download(w->nccl_ctx, w->back.data, bytes) != RLC_OK) {
+            RLC_WARN("worker %s: weights v%llu: checking the broadcast: %s", w->worker_id,
+                     (unsigned long long)a->policy_version, rlc_last_error());
+            w->stats.nccl_failures++;
+            return;
+        }
+        uint64_t sum = rlc_xxh64(w->back.data, bytes, 0);
+        if (sum != a->total_xxh64) {  // the learner resends it as chunks once heartbeats show the old version
+            RLC_WARN("worker %s: weights v%llu by NCCL: xxh64 0x%016llx, announced 0x%016llx; not installed",
+                     w->worker_id, (unsigned long long)a->policy_version, (unsigned long long)sum,
+                     (unsigned long long)a->total_xxh64);
+            w->stats.nccl_failures++;
+            return;
+        }
+        actor_model_swap_params(w->m, &w->back);
+    }
+    if (w->nccl->install(w->nccl_ctx) != RLC_OK) {
+        RLC_WARN("worker %s: weights v%llu by NCCL not installed: %s", w->worker_id,
+                 (unsigned long long)a->policy_version, rlc_last_error());
+        w->stats.nccl_failures++;
+        return;
+    }
+    w->version = (int64_t)a->policy_version;
+    rollout_engine_set_version(w->engine, w->version);
+    w->stats.versions++;
+    w->stats.nccl_versions++;
+    w->stats.nccl_s += rlc_now() - t0;
+}
+
 static void handle(rollout_worker *w, const rlc_msg *m) {
     switch (m->type) {
     case RLC_MSG_PROMPT_REQUEST: on_request(w, &m->prompt_request); break;
@@ -281,6 +422,8 @@ static void handle(rollout_worker *w, const rlc_msg *m) {
         break;
     case RLC_MSG_SHUTDOWN: w->shutdown = 1; break;
     case RLC_MSG_HEARTBEAT: break;  // heard below
+    case RLC_MSG_WEIGHT_GROUP: on_weight_group(w, &m->weight_group); break;
+    case RLC_MSG_WEIGHTS_NCCL: on_weights_nccl(w, &m->weights_nccl); break;
     default:
         RLC_WARN("worker %s: unexpected %s from the learner", w->worker_id, rlc_msg_type_name(m->type));
         w->stats.bad_messages++;

@@ -15,7 +15,26 @@
 #include <signal.h>  // sig_atomic_t
 
 #include "core/board.h"  // rlc_board
+#include "core/wsync.h"  // rlc_wsync_mode
 #include "engine.h"
+
+// The worker's end of the NCCL weight group (rollout.weight_sync). The
+// default one (rollout/wgroup_gpu.c) receives into the GPU model's staging
+// buffer; tests put a fake here. Every call may block up to timeout_ms.
+typedef struct rollout_nccl_ops {
+    // Joins group of `world` ranks as `rank` (ncclCommInitRank with the
+    // learner's id); returns once every rank has joined.
+    rlc_status (*init)(void *ctx, const uint8_t *id, size_t len, int rank, int world, int timeout_ms);
+    // Receives rank 0's broadcast of `bytes` (float32 weights laid out as
+    // actor_params) into the staging buffer; returns once it is complete.
+    rlc_status (*receive)(void *ctx, size_t bytes, int timeout_ms);
+    // Copies the staging buffer to host memory (to check the checksum).
+    rlc_status (*download)(void *ctx, void *host, size_t bytes);
+    // The staging buffer becomes the weights the model generates with.
+    rlc_status (*install)(void *ctx);
+    // Destroys (after a failure: aborts) the communicator. Always allowed.
+    void (*leave)(void *ctx);
+} rollout_nccl_ops;
 
 typedef struct rollout_worker_config {
     const char *endpoint;    // the learner's ROUTER, e.g. "tcp://127.0.0.1:5555", "inproc://learner"
@@ -29,6 +48,10 @@ typedef struct rollout_worker_config {
     const char *device;      // where the model generates: "cpu" (NULL: "cpu"), "cuda" or "cuda:N"
                              // (model.device); reported in Hello
     int gpu_bf16;            // on a CUDA device: 1 bf16 weights and KV cache, 0 float32 (model.dtype)
+    rlc_wsync_mode weight_sync;  // rollout.weight_sync: whether to offer NCCL weight sync in Hello
+    const rollout_nccl_ops *nccl;  // NULL: the GPU model's (a CUDA device in a build with NCCL), else none
+    void *nccl_ctx;          // passed to nccl's calls
+    int nccl_verify;         // check each broadcast against the announced XXH64 (a copy to the host)
 } rollout_worker_config;
 
 typedef struct rollout_worker rollout_worker;
@@ -40,6 +63,14 @@ typedef struct rollout_worker rollout_worker;
 // version to it as well: RLC_ERR_CONFIG for a bad device name,
 // RLC_ERR_UNSUPPORTED in a build without CUDA, RLC_ERR_CUDA when the device
 // cannot be opened (the message names it), RLC_ERR_NOMEM for device memory.
+// weight_sync "nccl" where the worker cannot take part (not on a CUDA device,
+// or no NCCL in the build, and no cfg.nccl): RLC_ERR_CONFIG naming
+// rollout.weight_sync. Otherwise the worker offers RLC_PROTO_CAP_NCCL_WEIGHTS
+// in its Hello when it can (and weight_sync is not "zmq"); when the learner
+// invites it into the weight group, versions arrive by broadcast (a
+// weights_nccl announce, then the broadcast into the staging buffer, swapped
+// in between decode steps). An NCCL failure is logged, the worker leaves the
+// group, and weights come as chunks again (always accepted).
 rlc_status rollout_worker_create(actor_model *m, const tok_tokenizer *tk, const rollout_worker_config *cfg,
                                  rollout_worker **out);
 void rollout_worker_free(rollout_worker *w);
@@ -51,7 +82,10 @@ rlc_status rollout_worker_run(rollout_worker *w, volatile sig_atomic_t *stop);
 typedef struct rollout_worker_stats {
     rollout_stats engine;
     long long sent, resent, acked, credits_returned, reconnects, bad_messages, versions;
-    double weight_bytes, weight_s;  // weights received (bytes) and the time spent receiving/swapping
+    double weight_bytes, weight_s;  // weights received as chunks or from the board (bytes) and the time spent
+    double nccl_bytes, nccl_s;      // weights received by NCCL broadcast, and the time (receive + swap)
+    long long nccl_versions, nccl_failures;  // versions installed from a broadcast; NCCL failures
+    int nccl_group;                 // in an NCCL weight group now
 } rollout_worker_stats;
 
 void rollout_worker_get_stats(const rollout_worker *w, rollout_worker_stats *out);

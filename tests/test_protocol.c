@@ -176,7 +176,7 @@ static int is_optional(const char *type, const char *key) {
     static const char *opt[] = {
         "hello.device", "hello.capabilities", "hello.inflight", "hello.policy_version",
         "prompt_request.metadata", "trajectory.components", "trajectory.timings", "ack.seqs",
-        "heartbeat.status", "heartbeat.policy_version"};
+        "heartbeat.status", "heartbeat.policy_version", "weights_nccl.total_xxh64"};
     char full[96];
     snprintf(full, sizeof full, "%s.%s", type, key);
     for (size_t i = 0; i < sizeof opt / sizeof *opt; i++)
@@ -455,6 +455,87 @@ static void test_values(void) {
     w.weights.offset = UINT64_MAX - 4;  // overflow of offset + n_data
     CHECK_OK(rlc_proto_encode(&w, &buf));
     expect_bad(buf.data, buf.len, "weights.offset", "offset overflow");
+
+    // weight_group: ranks, world, the id; leaving
+    rlc_msg g = example(RLC_MSG_WEIGHT_GROUP);
+    g.weight_group.world = 0, g.weight_group.rank = 0, g.weight_group.nccl_id = NULL, g.weight_group.n_nccl_id = 0;
+    CHECK_OK(rlc_proto_encode(&g, &buf));
+    CHECK_OK(rlc_proto_decode(dec, buf.data, buf.len, &out));
+    CHECK(out.type == RLC_MSG_WEIGHT_GROUP && out.weight_group.world == 0 && !out.weight_group.nccl_id);
+    static const uint8_t long_id[RLC_PROTO_NCCL_ID_MAX + 1];
+    struct { uint32_t rank, world; const uint8_t *id; size_t n; const char *needle; } bad_groups[] = {
+        {3, 3, nccl_id, sizeof nccl_id, "weight_group.rank: rank 3 of world 3"},
+        {0, 3, nccl_id, sizeof nccl_id, "weight_group.rank: rank 0 of world 3"},
+        {1, 1, nccl_id, sizeof nccl_id, "weight_group.world: rank 1 of world 1"},
+        {1, 0, NULL, 0, "weight_group.rank: world 0 (leave)"},
+        {0, 0, nccl_id, sizeof nccl_id, "weight_group.nccl_id: world 0 (leave)"},
+        {1, 2, long_id, sizeof long_id, "weight_group.nccl_id: 257 bytes"},
+        {1, 5000, nccl_id, sizeof nccl_id, "weight_group.world: 5000 is outside"},
+    };
+    for (size_t i = 0; i < sizeof bad_groups / sizeof *bad_groups; i++) {
+        // the encoder refuses these too: write them by hand
+        hb hm;
+        hb_init(&hm);
+        size_t nf = bad_groups[i].id ? 6 : 5;
+        hb_head(&hm, nf, "weight_group", RLC_PROTO_VERSION);
+        hb_str(&hm, "group"), msgpack_pack_uint64(&hm.pk, 1);
+        hb_str(&hm, "rank"), msgpack_pack_uint64(&hm.pk, bad_groups[i].rank);
+        hb_str(&hm, "world"), msgpack_pack_uint64(&hm.pk, bad_groups[i].world);
+        if (bad_groups[i].id) hb_str(&hm, "nccl_id"), msgpack_pack_bin_with_body(&hm.pk, bad_groups[i].id, bad_groups[i].n);
+        expect_bad(hm.sb.data, hm.sb.size, bad_groups[i].needle, bad_groups[i].needle);
+        msgpack_sbuffer_destroy(&hm.sb);
+    }
+    g = example(RLC_MSG_WEIGHT_GROUP);
+    g.weight_group.rank = 3;
+    CHECK(rlc_proto_encode(&g, &buf) == RLC_ERR_ARG);
+    g = example(RLC_MSG_WEIGHT_GROUP);
+    g.weight_group.group = 0;
+    CHECK(rlc_proto_encode(&g, &buf) == RLC_ERR_ARG);
+    {  // group 0, world 2 without an id
+        hb hm;
+        hb_init(&hm);
+        hb_head(&hm, 5, "weight_group", RLC_PROTO_VERSION);
+        hb_str(&hm, "group"), msgpack_pack_uint64(&hm.pk, 0);
+        hb_str(&hm, "rank"), msgpack_pack_uint64(&hm.pk, 1);
+        hb_str(&hm, "world"), msgpack_pack_uint64(&hm.pk, 2);
+        expect_bad(hm.sb.data, hm.sb.size, "weight_group.group: 0 is outside", "group 0");
+        msgpack_sbuffer_destroy(&hm.sb);
+        hb_init(&hm);
+        hb_head(&hm, 5, "weight_group", RLC_PROTO_VERSION);
+        hb_str(&hm, "group"), msgpack_pack_uint64(&hm.pk, 4);
+        hb_str(&hm, "rank"), msgpack_pack_uint64(&hm.pk, 1);
+        hb_str(&hm, "world"), msgpack_pack_uint64(&hm.pk, 2);
+        expect_bad(hm.sb.data, hm.sb.size, "weight_group.nccl_id: missing", "no id");
+        msgpack_sbuffer_destroy(&hm.sb);
+    }
+
+    // weights_nccl: dtype, size, the optional checksum
+    rlc_msg a = example(RLC_MSG_WEIGHTS_NCCL);
+    a.weights_nccl.has_xxh64 = 0;
+    CHECK_OK(rlc_proto_encode(&a, &buf));
+    CHECK_OK(rlc_proto_decode(dec, buf.data, buf.len, &out));
+    CHECK(out.type == RLC_MSG_WEIGHTS_NCCL && !out.weights_nccl.has_xxh64 && out.weights_nccl.total_bytes == 64);
+    a.weights_nccl.total_bytes = 62;
+    CHECK(rlc_proto_encode(&a, &buf) == RLC_ERR_ARG);
+    {
+        struct { const char *dtype; uint64_t bytes, version; const char *needle; } bad_ann[] = {
+            {"bf16", 64, 7, "weights_nccl.dtype: 'bf16' is not 'f32'"},
+            {"f32", 62, 7, "weights_nccl.total_bytes: 62 is not a multiple of 4"},
+            {"f32", 0, 7, "weights_nccl.total_bytes: 0 is outside"},
+            {"f32", 64, (uint64_t)INT64_MAX + 1, "weights_nccl.policy_version"},
+        };
+        for (size_t i = 0; i < sizeof bad_ann / sizeof *bad_ann; i++) {
+            hb hm;
+            hb_init(&hm);
+            hb_head(&hm, 6, "weights_nccl", RLC_PROTO_VERSION);
+            hb_str(&hm, "policy_version"), msgpack_pack_uint64(&hm.pk, bad_ann[i].version);
+            hb_str(&hm, "group"), msgpack_pack_uint64(&hm.pk, 1);
+            hb_str(&hm, "total_bytes"), msgpack_pack_uint64(&hm.pk, bad_ann[i].bytes);
+            hb_str(&hm, "dtype"), hb_str(&hm, bad_ann[i].dtype);
+            expect_bad(hm.sb.data, hm.sb.size, bad_ann[i].needle, bad_ann[i].needle);
+            msgpack_sbuffer_destroy(&hm.sb);
+        }
+    }
 
     // oversized message against the decoder's limit
     rlc_proto_limits lim = rlc_proto_limits_default(VOCAB);

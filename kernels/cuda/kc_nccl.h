@@ -35,6 +35,36 @@ void kc_comm_free(kc_comm *m);
 int kc_comm_rank(const kc_comm *m);
 int kc_comm_world(const kc_comm *m);
 
+// ---- a group formed by hand: the weight group (rollout.weight_sync) --------
+
+// A fresh NCCL unique id (ncclGetUniqueId) into id: *len bytes (128), cap
+// must hold them. RLC_ERR_CUDA naming the NCCL call, RLC_ERR_ARG.
+rlc_status kc_comm_unique_id(void *id, size_t cap, size_t *len);
+
+// Joins the communicator of `world` ranks as `rank` on c's device with an id
+// that rank 0 made (kc_comm_unique_id) and handed over some other way (the
+// learner sends it to its rollout workers in a weight_group message). Every
+// rank calls it; it returns once all have joined. The communicator is
+// non-blocking (NCCL >= 2.14): the init, and kc_comm_wait later, give up
+// after timeout_ms (< 0: no limit) and abort the communicator, so that a
+// rank that never comes cannot hang the others. Older NCCL: a blocking
+// init without a limit. Errors: RLC_ERR_LIMIT (timed out: the message says
+// how many ranks were expected), RLC_ERR_CUDA (NCCL's message),
+// RLC_ERR_ARG (rank outside [0, world), an id of the wrong size),
+// RLC_ERR_NOMEM. Nothing is left on failure.
+rlc_status kc_comm_init_rank(kc_ctx *c, int rank, int world, const void *id, size_t len, int timeout_ms,
+                             kc_comm **out);
+
+// Waits until the work enqueued on c's stream (a kc_broadcast) is done,
+// at most timeout_ms (< 0: no limit), watching the communicator for errors
+// (a peer that failed or vanished). On a communicator of kc_comm_init_rank,
+// kc_broadcast may return while NCCL is still enqueueing (connecting to the
+// peers): call kc_comm_wait before any other call on that communicator. On a timeout (RLC_ERR_LIMIT) or an NCCL
+// error (RLC_ERR_CUDA) the communicator is aborted: every later call on it
+// fails with RLC_ERR_STATE; kc_comm_free it. Also reports a failed launch
+// recorded on the stream (kc_sync's errors).
+rlc_status kc_comm_wait(kc_comm *m, kc_ctx *c, int timeout_ms);
+
 // buf (count, dt), device memory on c's device, in place: the element-wise
 // sum over the ranks, or the mean when `average` (NCCL's ncclAvg: each
 // contribution is scaled by 1/world in the dtype before it is summed).
@@ -48,7 +78,8 @@ rlc_status kc_allreduce(kc_comm *m, kc_ctx *c, void *buf, size_t count, kc_dtype
 
 // buf (bytes), device memory: root's bytes are copied to every rank's buf
 // (the learner's flat weight buffer to the rollout ranks of its group).
-// Asynchronous on c's stream like kc_allreduce; same errors.
+// Asynchronous on c's stream like kc_allreduce; same errors, and
+// RLC_ERR_STATE on a communicator that kc_comm_wait aborted.
 rlc_status kc_broadcast(kc_comm *m, kc_ctx *c, void *buf, size_t bytes, int root);
 
 #ifdef __cplusplus

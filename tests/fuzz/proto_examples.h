@@ -23,6 +23,8 @@ static const float comp_lp[] = {-0.25f, -1.5f, -0.0f, -3.75f};
 static const int32_t comp_ver[] = {6, 6, 7, 7};
 static const rlc_proto_component comps[] = {{"correct", 1.0}, {"format", 0.5}};
 static const uint64_t acks[] = {9, 11};
+static const uint8_t nccl_id[16] = {0x02, 0x00, 0x9c, 0x41, 0x0a, 0x00, 0x00, 0x07,
+                                    0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0x03};  // a shortened unique id
 static uint8_t flat[64];  // a whole "weight buffer": bytes 0..63; the example is its chunk 1
 
 static inline rlc_msg example(rlc_msg_type t) {
@@ -60,6 +62,15 @@ static inline rlc_msg example(rlc_msg_type t) {
     case RLC_MSG_ACK: m.ack = (rlc_msg_ack){.session = 0x5eed, .cumulative = 8, .seqs = acks, .n_seqs = 2}; break;
     case RLC_MSG_HEARTBEAT: m.heartbeat = (rlc_msg_heartbeat){.time = 1234.5, .status = "ok", .policy_version = 7}; break;
     case RLC_MSG_SHUTDOWN: m.shutdown.reason = "done"; break;
+    case RLC_MSG_WEIGHT_GROUP:
+        m.weight_group = (rlc_msg_weight_group){.group = 1, .rank = 2, .world = 3, .nccl_id = nccl_id,
+                                                .n_nccl_id = sizeof nccl_id};
+        break;
+    case RLC_MSG_WEIGHTS_NCCL:
+        for (int i = 0; i < 64; i++) flat[i] = (uint8_t)i;
+        m.weights_nccl = (rlc_msg_weights_nccl){.policy_version = 7, .group = 1, .total_bytes = 64, .has_xxh64 = 1,
+                                                .total_xxh64 = rlc_xxh64(flat, 64, 0)};
+        break;
     default: break;
     }
     return m;
@@ -145,6 +156,19 @@ static inline int msg_equal(const rlc_msg *x, const rlc_msg *y) {
         EQ(x->heartbeat.policy_version, y->heartbeat.policy_version);
         break;
     case RLC_MSG_SHUTDOWN: EQS(x->shutdown.reason, y->shutdown.reason); break;
+    case RLC_MSG_WEIGHT_GROUP: {
+        const rlc_msg_weight_group *a = &x->weight_group, *b = &y->weight_group;
+        EQ(a->group, b->group); EQ(a->rank, b->rank); EQ(a->world, b->world); EQ(a->n_nccl_id, b->n_nccl_id);
+        if (a->n_nccl_id == b->n_nccl_id) EQA(a->nccl_id, b->nccl_id, a->n_nccl_id);
+        break;
+    }
+    case RLC_MSG_WEIGHTS_NCCL: {
+        const rlc_msg_weights_nccl *a = &x->weights_nccl, *b = &y->weights_nccl;
+        EQ(a->policy_version, b->policy_version); EQ(a->group, b->group); EQ(a->total_bytes, b->total_bytes);
+        EQ(a->has_xxh64, b->has_xxh64);
+        if (a->has_xxh64 && b->has_xxh64) EQ(a->total_xxh64, b->total_xxh64);
+        break;
+    }
     default: break;
     }
     return test_failures == fails_before;
