@@ -19,6 +19,7 @@
 #ifdef RLC_HAVE_CUDA
 #include "kernels/cuda/kc_attention.h"  // the ops under test
 #include "kernels/cuda/kcuda.h"         // kc_open, kc_malloc, kc_upload, ...
+#include "cuda_test.h"                  // CT_OPEN_OR_SKIP
 
 static unsigned long long rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -209,7 +210,7 @@ int main(void) {
     if (!kernels_cuda_compiled()) TEST_SKIP("this build has no CUDA backend");
 #ifdef RLC_HAVE_CUDA
     kc_ctx *c = NULL;
-    if (kc_open(0, &c) != RLC_OK) TEST_SKIP("no CUDA device: %s", rlc_last_error());
+    CT_OPEN_OR_SKIP(c);
     run_all(c);
     kc_close(c);
     return test_finish("test_cuda_attention");

@@ -21,6 +21,7 @@
 #ifdef RLC_HAVE_CUDA
 #include "kernels/cuda/kc_logprob.h"
 #include "kernels/cuda/kcuda.h"
+#include "cuda_test.h"
 #endif
 
 #ifdef RLC_HAVE_CUDA
@@ -290,7 +291,7 @@ int main(void) {
     if (!kernels_cuda_compiled()) TEST_SKIP("this build has no CUDA backend");
 #ifdef RLC_HAVE_CUDA
     kc_ctx *c = NULL;
-    if (kc_open(0, &c) != RLC_OK) TEST_SKIP("no CUDA device: %s", rlc_last_error());
+    CT_OPEN_OR_SKIP(c);
     int rc = run(c);
     kc_close(c);
     return rc;

@@ -20,6 +20,7 @@
 
 #ifdef RLC_HAVE_CUDA
 #include "kernels/cuda/kc_ops.h"  // kc_* ops, kcuda.h
+#include "cuda_test.h"            // CT_OPEN_OR_SKIP
 
 static const kernels_ops *cpu;
 static uint64_t rng_state;
@@ -350,7 +351,7 @@ int main(void) {
     if (!kernels_cuda_compiled()) TEST_SKIP("this build has no CUDA backend");
 #ifdef RLC_HAVE_CUDA
     kc_ctx *c = NULL;
-    if (kc_open(0, &c) != RLC_OK) TEST_SKIP("no CUDA device: %s", rlc_last_error());
+    CT_OPEN_OR_SKIP(c);
     const char *seed = getenv("RLC_SEED");
     rng_state = seed ? strtoull(seed, NULL, 10) : (uint64_t)time(NULL);
     printf("test_cuda_ops: seed %llu (RLC_SEED=N repeats it)\n", (unsigned long long)rng_state);

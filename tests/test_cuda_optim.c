@@ -17,16 +17,11 @@
 #include "actor/params.h"  // actor_params_create
 #include "kernels/cuda/kc_optim.h"
 #include "kernels/cuda/kcuda.h"
+#include "cuda_test.h"
 #include "learner/optim.h"  // optim_adamw_step, the reference
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static double urand(void) {  // splitmix64 -> [0, 1)
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return ct_unit(&rng_state); }
 
 typedef struct {
     float *master, *m, *v, *grad;
@@ -101,7 +96,7 @@ int main(void) {
     if (!kernels_cuda_compiled()) TEST_SKIP("this build has no CUDA backend");
 #ifdef RLC_HAVE_CUDA
     kc_ctx *c = NULL;
-    if (kc_open(0, &c) != RLC_OK) TEST_SKIP("no CUDA device: %s", rlc_last_error());
+    CT_OPEN_OR_SKIP(c);
 
     actor_config cfg;
     memset(&cfg, 0, sizeof cfg);

@@ -14,17 +14,12 @@
 #ifdef RLC_HAVE_CUDA
 #include "kernels/cuda/kc_reduce.h"
 #include "kernels/cuda/kcuda.h"
+#include "cuda_test.h"
 #include "learner/advantage.h"  // adv_grpo
 #include "learner/rl_loss.h"    // rl_agg_apply
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static double urand(void) {  // splitmix64 -> [0, 1)
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return ct_unit(&rng_state); }
 
 static void *dev_copy(kc_ctx *c, const void *src, size_t bytes) {
     void *d = NULL;
@@ -154,7 +149,7 @@ int main(void) {
     if (!kernels_cuda_compiled()) TEST_SKIP("this build has no CUDA backend");
 #ifdef RLC_HAVE_CUDA
     kc_ctx *c = NULL;
-    if (kc_open(0, &c) != RLC_OK) TEST_SKIP("no CUDA device: %s", rlc_last_error());
+    CT_OPEN_OR_SKIP(c);
     const int sizes[][2] = {{7, 1}, {13, 2}, {11, 8}, {9, 16}, {5, 64}, {64, 5}};
     for (int k = 0; k < (int)(sizeof sizes / sizeof sizes[0]); k++)
         for (int norm = 0; norm <= 1; norm++) check_groups(c, sizes[k][0], sizes[k][1], norm);

@@ -18,6 +18,7 @@
 #ifdef RLC_HAVE_CUDA
 #include "kernels/cuda/kc_sample.h"
 #include "kernels/cuda/kcuda.h"
+#include "cuda_test.h"
 
 static uint64_t rng_state = 0x853C49E6748FEA9Bull;
 static uint64_t next_u64(void) {  // splitmix64
@@ -277,7 +278,7 @@ int main(void) {
     if (!kernels_cuda_compiled()) TEST_SKIP("this build has no CUDA backend");
 #ifdef RLC_HAVE_CUDA
     kc_ctx *c = NULL;
-    if (kc_open(0, &c) != RLC_OK) TEST_SKIP("no CUDA device: %s", rlc_last_error());
+    CT_OPEN_OR_SKIP(c);
     for (int dt = KC_F32; dt <= KC_BF16; dt++) {
         check_greedy(c, (kc_dtype)dt, 64, 1000);
         check_greedy(c, (kc_dtype)dt, 64, 37);
