@@ -6,10 +6,12 @@
 // its leader prefills the prompt once, and the cache is copied into the
 // other n - 1 slots (actor_kv_copy) before their first token is sampled.
 //
-// On a GPU model (actor_gen_create_gpu) only the forward and the cache
-// moves: the generator counts each slot's positions itself (the GPU cache
-// keeps no lengths), the logits come back to the host, and sampling is the
-// same host code, so the behaviour log-probs are computed as on the CPU.
+// On a GPU model (actor_gen_create_gpu) the forward and the cache move to the
+// device: the generator counts each slot's positions itself (the GPU cache
+// keeps no lengths). Steps with prompt tokens bring the logits back and sample
+// with the host code; pure decode steps sample on the device
+// (actor_gpu_decode_sample: the same rule, generator and raw log-softmax
+// log-prob), so only ids and log-probs cross.
 // Every difference is behind `g->gpu`.
 #include <string.h>  // memcpy
 
@@ -44,6 +46,11 @@ struct actor_gen {
     actor_gpu_model *gpu;   // borrowed; NULL: the CPU path
     int *slot_len;          // (n_slots) GPU: positions filled in each slot
     int *pos;               // (max_tokens) GPU: the position of each packed token
+    // GPU decode steps sample on the device: per-row settings in, ids and
+    // log-probs out (n_slots each), so no logits cross to the host.
+    float *d_temp, *d_top_p, *d_logprob;
+    int *d_top_k, *d_ids;
+    uint64_t *d_rng;
     int n_slots, max_seq, max_tokens;
     gen_seq *seqs;  // (n_seqs) sequences not yet forgotten: seqs[i] has id base + i
     long long base;   // id of seqs[0]; finished sequences at the front are dropped
@@ -79,7 +86,13 @@ static rlc_status create(actor_model *m, actor_gpu_model *gpu, int n_slots, int 
     if (gpu) {
         g->slot_len = rlc_calloc((size_t)n_slots, sizeof(int));
         g->pos = rlc_malloc(sizeof(int) * (size_t)g->max_tokens);
-        if (!g->slot_len || !g->pos) {
+        size_t ns = (size_t)n_slots;
+        g->d_temp = rlc_malloc(ns * sizeof(float)), g->d_top_p = rlc_malloc(ns * sizeof(float));
+        g->d_logprob = rlc_malloc(ns * sizeof(float));
+        g->d_top_k = rlc_malloc(ns * sizeof(int)), g->d_ids = rlc_malloc(ns * sizeof(int));
+        g->d_rng = rlc_malloc(ns * sizeof(uint64_t));
+        if (!g->slot_len || !g->pos || !g->d_temp || !g->d_top_p || !g->d_logprob || !g->d_top_k || !g->d_ids ||
+            !g->d_rng) {
             actor_gen_free(g);
             return rlc_errorf(RLC_ERR_NOMEM, "cannot allocate the generator's positions");
         }
@@ -124,6 +137,8 @@ void actor_gen_free(actor_gen *g) {
     actor_kv_free(g->kv);
     rlc_free(g->slot_len);
     rlc_free(g->pos);
+    rlc_free(g->d_temp), rlc_free(g->d_top_p), rlc_free(g->d_logprob);
+    rlc_free(g->d_top_k), rlc_free(g->d_ids), rlc_free(g->d_rng);
     rlc_free(g->slot_seq);
     rlc_free(g->tokens);
     rlc_free(g->slots);
@@ -283,11 +298,9 @@ static void finish(actor_gen *g, gen_seq *q) {
     q->prompt = NULL;
 }
 
-// Samples one token for q from a row of logits and reports it.
-static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb cb, void *ud) {
+// Reports token tok (log-prob lp) sampled for q.
+static void take_token(actor_gen *g, gen_seq *q, int tok, float lp, actor_gen_cb cb, void *ud) {
     const actor_config *c = actor_model_config(g->m);
-    float lp;
-    int tok = actor_sample(row, c->vocab_size, &q->s, &q->rng, g->sampler_scratch, &lp);
     q->n_gen++;
     q->last = tok;
     q->state = SEQ_DECODE;
@@ -297,6 +310,38 @@ static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb 
         why = ACTOR_FINISH_LENGTH;
     int stop = cb ? cb(ud, (int)(g->base + (q - g->seqs)), tok, lp, why) : 0;
     if (why != ACTOR_FINISH_NONE || stop) finish(g, q);
+}
+
+// Samples one token for q from a row of logits and reports it.
+static void sample_one(actor_gen *g, gen_seq *q, const float *row, actor_gen_cb cb, void *ud) {
+    float lp;
+    int tok = actor_sample(row, actor_model_config(g->m)->vocab_size, &q->s, &q->rng, g->sampler_scratch, &lp);
+    take_token(g, q, tok, lp, cb, ud);
+}
+
+static int all_wanted(const actor_gen *g, int n) {
+    for (int i = 0; i < n; i++)
+        if (!g->want[i]) return 0;
+    return 1;
+}
+
+// A GPU decode step (one token per sequence, no prefill): the forward and the
+// sampler run on the device (actor_gpu_decode_sample, the same rule and
+// generator as actor_sample), and only ids and log-probs come back.
+static rlc_status gpu_decode_sample(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
+    for (int i = 0; i < n; i++) {
+        const gen_seq *q = &g->seqs[g->owner[i]];
+        g->d_temp[i] = q->s.temperature, g->d_top_k[i] = q->s.top_k, g->d_top_p[i] = q->s.top_p;
+        g->d_rng[i] = q->rng;
+    }
+    RLC_TRY(actor_gpu_decode_sample(g->gpu, g->tokens, g->slots, g->pos, n, g->d_temp, g->d_top_k, g->d_top_p,
+                                    g->d_rng, g->d_ids, g->d_logprob));
+    for (int i = 0; i < n; i++) {
+        gen_seq *q = &g->seqs[g->owner[i]];
+        q->rng = g->d_rng[i];
+        take_token(g, q, g->d_ids[i], g->d_logprob[i], cb, ud);
+    }
+    return RLC_OK;
 }
 
 // Samples the next token of every sequence whose logits came out of the step;
@@ -341,9 +386,13 @@ rlc_status actor_gen_step(actor_gen *g, actor_gen_cb cb, void *ud, int *n_pendin
     int n = pack_batch(g, &n_prefill);
     if (n > 0) {
         double t0 = rlc_now();
-        if (g->gpu) RLC_TRY(actor_gpu_forward(g->gpu, g->tokens, g->slots, g->pos, n, g->want, g->logits));
-        else RLC_TRY(actor_forward(g->m, g->kv, g->tokens, g->slots, n, g->want, g->logits));
-        RLC_TRY(sample_all(g, n, cb, ud));
+        if (g->gpu && n_prefill == 0 && n <= actor_gpu_model_logit_rows(g->gpu) && all_wanted(g, n)) {
+            RLC_TRY(gpu_decode_sample(g, n, cb, ud));
+        } else {
+            if (g->gpu) RLC_TRY(actor_gpu_forward(g->gpu, g->tokens, g->slots, g->pos, n, g->want, g->logits));
+            else RLC_TRY(actor_forward(g->m, g->kv, g->tokens, g->slots, n, g->want, g->logits));
+            RLC_TRY(sample_all(g, n, cb, ud));
+        }
         double dt = rlc_now() - t0;
         if (n_prefill > 0) {
             g->prefill_tokens += n_prefill;
