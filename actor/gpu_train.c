@@ -685,9 +685,13 @@ static rlc_status head_backward(actor_gpu_trainer *t, int with_entropy) {
     int T = t->T, C = c->hidden_size, nv = t->n_valid;
     size_t TC = (size_t)T * C;
     if (nv == 0) return kc_memset(t->kc, t->dx, 0, TC * t->esz);
-    kc_lm_head_logprob_backward(t->kc, t->dt, t->dxg, G(t, t->off_lm_head), t->xg, W(t, t->off_lm_head), t->d_tgt,
+    // dh in float32 (the vocabulary chunks add up unrounded), then in dt for
+    // the final norm's backward; dx_f32 is free until the scatter below
+    float *dh = t->dt == KC_BF16 ? t->dx_f32 : (float *)t->dxg;
+    kc_lm_head_logprob_backward(t->kc, t->dt, dh, G(t, t->off_lm_head), t->xg, W(t, t->off_lm_head), t->d_tgt,
                                 t->lse_v, t->ent_v, t->dlp_v, with_entropy ? t->dent_v : NULL, nv, C,
                                 c->vocab_size, t->vc, t->lm_scratch, 0);
+    if (t->dt == KC_BF16) kc_convert(t->kc, t->dxg, KC_BF16, t->dx_f32, KC_F32, (size_t)nv * C);
     kc_rmsnorm_backward(t->kc, t->dt, t->dxn, G(t, t->off_final_norm), t->dxg, t->xg_in, W(t, t->off_final_norm),
                         nv, C, c->rms_eps, 0);
     float *scatter = t->dt == KC_BF16 ? t->dx_f32 : (float *)t->dx;

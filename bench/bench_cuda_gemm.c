@@ -107,7 +107,7 @@ static int bench_head(kc_ctx *c, const model_shape *m, int T, int chunk, int ite
     int ok = 1, C = m->hidden, V = m->vocab;
     int vc = chunk > V ? V : chunk;
     void *h = dev_buf(c, (size_t)T * C * 2, &ok), *w = dev_buf(c, (size_t)V * C * 2, &ok);
-    void *dh = dev_buf(c, (size_t)T * C * 2, &ok);
+    float *dh = dev_buf(c, (size_t)T * C * sizeof(float), &ok);  // float32
     float *dw = dev_buf(c, (size_t)V * C * 4, &ok);
     float *vecs = dev_buf(c, (size_t)T * 9 * 4, &ok);  // logprob, entropy, lse, dlogprob, dentropy, stats (4)
     void *scratch = dev_buf(c, kc_lm_head_scratch_bytes(T, vc), &ok);

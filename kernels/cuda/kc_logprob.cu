@@ -196,13 +196,13 @@ extern "C" void kc_lm_head_logprob(kc_ctx *c, kc_dtype dt, float *logprob, float
     kc_logprob_finish(c, logprob, entropy, lse, stats, n);
 }
 
-extern "C" void kc_lm_head_logprob_backward(kc_ctx *c, kc_dtype dt, void *dh, float *dw, const void *h,
+extern "C" void kc_lm_head_logprob_backward(kc_ctx *c, kc_dtype dt, float *dh, float *dw, const void *h,
                                             const void *w, const int *targets, const float *lse,
                                             const float *entropy, const float *dlogprob, const float *dentropy,
                                             int n, int C, int V, int chunk, void *scratch, int accumulate) {
     if (n <= 0 || C <= 0) return;
     if (V <= 0) {
-        if (!accumulate) kc_gemm(c, dt, dt, 0, 0, n, C, 0, 1.0f, h, 1, h, C, 0.0f, dh, C);  // dh = 0
+        if (!accumulate) kc_gemm(c, dt, KC_F32, 0, 0, n, C, 0, 1.0f, h, 1, h, C, 0.0f, dh, C);  // dh = 0
         return;
     }
     int vc = chunk_of(V, chunk);
@@ -219,9 +219,10 @@ extern "C" void kc_lm_head_logprob_backward(kc_ctx *c, kc_dtype dt, void *dh, fl
                     logprob_chunk_backward_kernel<float, T><<<n, LP_THREADS, 0, c->stream>>>(
                         (T *)dl, logits, targets, lse, entropy, dlogprob, dentropy, v0, nv));
         kc_launched(c, "kc_lm_head_logprob_backward");
-        // dh (n, C) (+)= dlogits (n, nv) @ wc (nv, C)
+        // dh (n, C) float32 (+)= dlogits (n, nv) @ wc (nv, C): the chunks add
+        // up in float32 whatever dt is
         float beta = accumulate || v0 > 0 ? 1.0f : 0.0f;
-        kc_gemm(c, dt, dt, 0, 0, n, C, nv, 1.0f, dl, nv, wc, C, beta, dh, C);
+        kc_gemm(c, dt, KC_F32, 0, 0, n, C, nv, 1.0f, dl, nv, wc, C, beta, dh, C);
         // dw[v0 : v0 + nv] (nv, C) += dlogits^T (nv, n) @ h (n, C)
         if (dw) kc_gemm(c, dt, KC_F32, 1, 0, nv, C, n, 1.0f, dl, nv, h, C, 1.0f, dw + (size_t)v0 * C, C);
     }

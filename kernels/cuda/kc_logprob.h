@@ -35,10 +35,11 @@ size_t kc_lm_head_scratch_bytes(int n, int chunk);
 void kc_lm_head_logprob(kc_ctx *c, kc_dtype dt, float *logprob, float *entropy, float *lse, float *stats,
                         const void *h, const void *w, const int *targets, int n, int C, int V, int chunk,
                         void *scratch);
-// Backward, recomputing each chunk's logits: dh (n, C) (dt) = dL/dh (+= when
-// accumulate); dw (V, C) float32 += dL/dw (NULL: skipped). dlogprob (n) and
+// Backward, recomputing each chunk's logits: dh (n, C) float32 = dL/dh (+=
+// when accumulate; float32 in both dtypes, so the vocabulary chunks add up
+// without a bf16 rounding each); dw (V, C) float32 += dL/dw (NULL: skipped). dlogprob (n) and
 // dentropy (n, or NULL) are float32.
-void kc_lm_head_logprob_backward(kc_ctx *c, kc_dtype dt, void *dh, float *dw, const void *h, const void *w,
+void kc_lm_head_logprob_backward(kc_ctx *c, kc_dtype dt, float *dh, float *dw, const void *h, const void *w,
                                  const int *targets, const float *lse, const float *entropy,
                                  const float *dlogprob, const float *dentropy, int n, int C, int V, int chunk,
                                  void *scratch, int accumulate);
