@@ -48,9 +48,9 @@ struct actor_gen {
     int *pos;               // (max_tokens) GPU: the position of each packed token
     // GPU decode steps sample on the device: per-row settings in, ids and
     // log-probs out (n_slots each), so no logits cross to the host.
-    float *d_temp, *d_top_p, *d_logprob;
-    int *d_top_k, *d_ids;
-    uint64_t *d_rng;
+    float *dec_temp, *dec_top_p, *dec_logprob;
+    int *dec_top_k, *dec_ids;
+    uint64_t *dec_rng;
     int n_slots, max_seq, max_tokens;
     gen_seq *seqs;  // (n_seqs) sequences not yet forgotten: seqs[i] has id base + i
     long long base;   // id of seqs[0]; finished sequences at the front are dropped
@@ -87,12 +87,12 @@ static rlc_status create(actor_model *m, actor_gpu_model *gpu, int n_slots, int 
         g->slot_len = rlc_calloc((size_t)n_slots, sizeof(int));
         g->pos = rlc_malloc(sizeof(int) * (size_t)g->max_tokens);
         size_t ns = (size_t)n_slots;
-        g->d_temp = rlc_malloc(ns * sizeof(float)), g->d_top_p = rlc_malloc(ns * sizeof(float));
-        g->d_logprob = rlc_malloc(ns * sizeof(float));
-        g->d_top_k = rlc_malloc(ns * sizeof(int)), g->d_ids = rlc_malloc(ns * sizeof(int));
-        g->d_rng = rlc_malloc(ns * sizeof(uint64_t));
-        if (!g->slot_len || !g->pos || !g->d_temp || !g->d_top_p || !g->d_logprob || !g->d_top_k || !g->d_ids ||
-            !g->d_rng) {
+        g->dec_temp = rlc_malloc(ns * sizeof(float)), g->dec_top_p = rlc_malloc(ns * sizeof(float));
+        g->dec_logprob = rlc_malloc(ns * sizeof(float));
+        g->dec_top_k = rlc_malloc(ns * sizeof(int)), g->dec_ids = rlc_malloc(ns * sizeof(int));
+        g->dec_rng = rlc_malloc(ns * sizeof(uint64_t));
+        if (!g->slot_len || !g->pos || !g->dec_temp || !g->dec_top_p || !g->dec_logprob || !g->dec_top_k || !g->dec_ids ||
+            !g->dec_rng) {
             actor_gen_free(g);
             return rlc_errorf(RLC_ERR_NOMEM, "cannot allocate the generator's positions");
         }
@@ -137,8 +137,8 @@ void actor_gen_free(actor_gen *g) {
     actor_kv_free(g->kv);
     rlc_free(g->slot_len);
     rlc_free(g->pos);
-    rlc_free(g->d_temp), rlc_free(g->d_top_p), rlc_free(g->d_logprob);
-    rlc_free(g->d_top_k), rlc_free(g->d_ids), rlc_free(g->d_rng);
+    rlc_free(g->dec_temp), rlc_free(g->dec_top_p), rlc_free(g->dec_logprob);
+    rlc_free(g->dec_top_k), rlc_free(g->dec_ids), rlc_free(g->dec_rng);
     rlc_free(g->slot_seq);
     rlc_free(g->tokens);
     rlc_free(g->slots);
@@ -331,15 +331,15 @@ static int all_wanted(const actor_gen *g, int n) {
 static rlc_status gpu_decode_sample(actor_gen *g, int n, actor_gen_cb cb, void *ud) {
     for (int i = 0; i < n; i++) {
         const gen_seq *q = &g->seqs[g->owner[i]];
-        g->d_temp[i] = q->s.temperature, g->d_top_k[i] = q->s.top_k, g->d_top_p[i] = q->s.top_p;
-        g->d_rng[i] = q->rng;
+        g->dec_temp[i] = q->s.temperature, g->dec_top_k[i] = q->s.top_k, g->dec_top_p[i] = q->s.top_p;
+        g->dec_rng[i] = q->rng;
     }
-    RLC_TRY(actor_gpu_decode_sample(g->gpu, g->tokens, g->slots, g->pos, n, g->d_temp, g->d_top_k, g->d_top_p,
-                                    g->d_rng, g->d_ids, g->d_logprob));
+    RLC_TRY(actor_gpu_decode_sample(g->gpu, g->tokens, g->slots, g->pos, n, g->dec_temp, g->dec_top_k, g->dec_top_p,
+                                    g->dec_rng, g->dec_ids, g->dec_logprob));
     for (int i = 0; i < n; i++) {
         gen_seq *q = &g->seqs[g->owner[i]];
-        q->rng = g->d_rng[i];
-        take_token(g, q, g->d_ids[i], g->d_logprob[i], cb, ud);
+        q->rng = g->dec_rng[i];
+        take_token(g, q, g->dec_ids[i], g->dec_logprob[i], cb, ud);
     }
     return RLC_OK;
 }
