@@ -91,8 +91,8 @@ static rlc_status create(actor_model *m, actor_gpu_model *gpu, int n_slots, int 
         g->dec_logprob = rlc_malloc(ns * sizeof(float));
         g->dec_top_k = rlc_malloc(ns * sizeof(int)), g->dec_ids = rlc_malloc(ns * sizeof(int));
         g->dec_rng = rlc_malloc(ns * sizeof(uint64_t));
-        if (!g->slot_len || !g->pos || !g->dec_temp || !g->dec_top_p || !g->dec_logprob || !g->dec_top_k || !g->dec_ids ||
-            !g->dec_rng) {
+        if (!g->slot_len || !g->pos || !g->dec_temp || !g->dec_top_p || !g->dec_logprob || !g->dec_top_k ||
+            !g->dec_ids || !g->dec_rng) {
             actor_gen_free(g);
             return rlc_errorf(RLC_ERR_NOMEM, "cannot allocate the generator's positions");
         }
