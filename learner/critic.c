@@ -258,6 +258,10 @@ float *critic_grads(critic *cr, float **head) {
     return cr->grads;
 }
 float *critic_head(critic *cr) { return cr->head_p.data; }
+optim_adamw *critic_optims(critic *cr, optim_adamw **head) {
+    if (head) *head = cr->head_opt;
+    return cr->opt;
+}
 const critic_config *critic_get_config(const critic *cr) { return &cr->cfg; }
 
 // ---- the folder ------------------------------------------------------------------------

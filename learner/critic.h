@@ -94,6 +94,10 @@ actor_model *critic_model(critic *cr);   // borrowed: the trunk
 // parameters, and in *head (C + 1) the head's (for tests).
 float *critic_grads(critic *cr, float **head);
 float *critic_head(critic *cr);          // borrowed: (C + 1) w then b
+// Borrowed: the trunk's AdamW (laid out like critic_model's parameters),
+// and in *head the head's ((C + 1) values): with the weights, the state
+// that data-parallel ranks copy from rank 0 (learner/rl_dp.h's INIT).
+optim_adamw *critic_optims(critic *cr, optim_adamw **head);
 const critic_config *critic_get_config(const critic *cr);
 
 #endif

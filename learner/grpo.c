@@ -121,9 +121,6 @@ rlc_status grpo_trainer_create(actor_model *policy, actor_model *ref, const grpo
 }
 
 rlc_status grpo_trainer_set_dp(grpo_trainer *t, lrn_dp *dp) {
-    if (lrn_dp_world(dp) > 1 && t->ppo)
-        return rlc_errorf(RLC_ERR_UNSUPPORTED, "GRPO: PPO's critic does not train on data-parallel ranks yet "
-                          "(world %d): run PPO with one learner rank", lrn_dp_world(dp));
     t->dp = dp;
     return RLC_OK;
 }

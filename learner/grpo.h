@@ -284,10 +284,13 @@ rlc_status grpo_step(grpo_trainer *t, const grpo_group *groups, int n_groups, in
 // over the ranks (lrn_dp_allreduce_sum; on CUDA the device gradient through
 // NCCL), and each rank applies the same update. The loss is aggregated with
 // the whole minibatch's token and sequence counts, so the result equals
-// the single-process step up to the order of the float sums. adv_out and
-// the stats are filled on every rank alike. RLC_ERR_UNSUPPORTED for PPO
-// (the critic is not data-parallel yet); a collective's errors
-// (RLC_ERR_LIMIT naming a dead rank, ...) come out of grpo_step.
+// the single-process step up to the order of the float sums. PPO's critic
+// is sharded the same way: its values' pass and its minibatch rows are
+// dealt round-robin, the values summed, its gradient (trunk and head) and
+// value-loss statistics summed before its AdamW step (always on the CPU:
+// lrn_dp_allreduce_sum, also when the policy uses NCCL). adv_out and the
+// stats are filled on every rank alike. Always RLC_OK; a collective's
+// errors (RLC_ERR_LIMIT naming a dead rank, ...) come out of grpo_step.
 rlc_status grpo_trainer_set_dp(grpo_trainer *t, lrn_dp *dp);
 
 int64_t grpo_trainer_version(const grpo_trainer *t);

@@ -3,6 +3,16 @@
 // advantages and returns (gae.h), and the critic's updates with the clipped
 // value loss (value_loss.h) over the same minibatches as the policy's.
 // docs/algorithms.md, "PPO with a critic".
+//
+// Data-parallel ranks (grpo_trainer_set_dp): the critic is sharded as the
+// policy is. Row i of the values' pass and of every minibatch is computed
+// by rank i % world; the values are summed over the ranks (each position
+// written by one rank, 0 elsewhere: exact), so GAE, the returns and their
+// statistics are the same on every rank. The value loss is aggregated with
+// the minibatch's global counts; the critic's gradient (trunk and head) and
+// its loss sums are summed before critic_step. The critic lives on the CPU
+// (also when the policy trains on a GPU), so its sums always go through
+// lrn_dp_allreduce_sum (ZeroMQ), never NCCL.
 #include <math.h>    // isfinite, fabs
 #include <string.h>  // memcpy, memset
 
@@ -111,7 +121,10 @@ static rlc_status reserve(struct ppo_state *p, size_t n) {
 static rlc_status old_values(grpo_trainer *t, int ns) {
     struct ppo_state *p = t->ppo;
     RLC_TRY(grpo_pack(t, 0, ns));
+    int dp = lrn_dp_world(t->dp) > 1;
+    if (dp) memset(p->values, 0, (size_t)t->soff[ns] * sizeof(float));
     for (int r = 0; r < batch_packer_rows(t->packer); r++) {
+        if (!grpo_row_mine(t, r)) continue;
         const actor_batch *b = batch_packer_row(t->packer, r);
         int n;
         const int *idx = batch_packer_row_samples(t->packer, r, &n);
@@ -122,6 +135,7 @@ static rlc_status old_values(grpo_trainer *t, int ns) {
                    (size_t)(t->soff[i + 1] - t->soff[i]) * sizeof(float));
         }
     }
+    if (dp) RLC_TRY(lrn_dp_allreduce_sum(t->dp, p->values, (size_t)t->soff[ns]));
     return RLC_OK;
 }
 
@@ -179,8 +193,19 @@ typedef struct critic_acc {
     long steps, applied;
 } critic_acc;
 
+// Data-parallel ranks: the critic's gradient (trunk, then head) and this
+// minibatch's loss sums (loss, clipped tokens, tokens) summed over the ranks.
+static rlc_status critic_allreduce(grpo_trainer *t, double sums[3]) {
+    if (lrn_dp_world(t->dp) <= 1) return RLC_OK;
+    critic *cr = t->ppo->cr;
+    float *head_g, *g = critic_grads(cr, &head_g);
+    RLC_TRY(lrn_dp_allreduce_sum(t->dp, g, actor_model_params(critic_model(cr))->numel));
+    RLC_TRY(lrn_dp_allreduce_sum(t->dp, head_g, (size_t)actor_model_config(critic_model(cr))->hidden_size + 1));
+    return lrn_dp_allreduce_sum_f64(t->dp, sums, 3);
+}
+
 // One minibatch, samples [s0, s1): forward, value loss and backward row by
-// row with the minibatch's counts, then one critic step.
+// row (this rank's rows) with the minibatch's counts, then one critic step.
 static rlc_status critic_minibatch(grpo_trainer *t, int s0, int s1, double norm, double lr, critic_acc *a) {
     struct ppo_state *p = t->ppo;
     long N = 0, S = 0;
@@ -191,8 +216,9 @@ static rlc_status critic_minibatch(grpo_trainer *t, int s0, int s1, double norm,
     agg.global_tokens = (double)N;
     agg.global_seqs = (double)S;
     if (agg.norm <= 0) agg.norm = norm;
-    double loss = 0;
+    double sums[3] = {0, 0, 0};  // loss, clipped tokens, tokens (over every rank's rows once reduced)
     for (int r = 0; r < batch_packer_rows(t->packer); r++) {
+        if (!grpo_row_mine(t, r)) continue;
         const actor_batch *b = batch_packer_row(t->packer, r);
         int n;
         const int *idx = batch_packer_row_samples(t->packer, r, &n);
@@ -210,14 +236,17 @@ static rlc_status critic_minibatch(grpo_trainer *t, int s0, int s1, double norm,
         RLC_TRY(value_loss_compute(&agg, &rs, p->r_v, p->r_vold, p->r_ret, t->cfg.ppo.critic.cliprange_value, &vs,
                                    p->r_dv));
         RLC_TRY(critic_backward(p->cr, p->r_dv));
-        loss += vs.loss;
-        a->clip += vs.clipfrac * (double)vs.tokens;
-        a->tokens += (double)vs.tokens;
+        sums[0] += vs.loss;
+        sums[1] += vs.clipfrac * (double)vs.tokens;
+        sums[2] += (double)vs.tokens;
     }
+    RLC_TRY(critic_allreduce(t, sums));
     optim_step_result res;
     RLC_TRY(critic_step(p->cr, lr, &res));
     a->steps++;
-    a->loss += loss;
+    a->loss += sums[0];
+    a->clip += sums[1];
+    a->tokens += sums[2];
     if (!res.skipped) a->applied++, a->gn_sum += res.grad_norm;
     return RLC_OK;
 }

@@ -7,7 +7,7 @@
 #include "core/core.h"      // rlc_errorf, rlc_malloc, rlc_exp_*, rlc_expand_path
 #include "core/protocol.h"  // rlc_proto_buf, rlc_msg_trajectory
 
-enum { CMD_INIT = 1, CMD_STEP = 2, CMD_DONE = 3, CMD_VERSION = 1, CMD_HDR = 24 };
+enum { CMD_INIT = 1, CMD_STEP = 2, CMD_DONE = 3, CMD_VERSION = 2, CMD_HDR = 24, INIT_HEAD = 9 };
 static const uint32_t ORDER_TAG = 0x01020304u;
 
 // ---- writing ---------------------------------------------------------------------
@@ -50,18 +50,49 @@ static rlc_status send_cmd(lrn_dp *dp, int kind, void *payload, size_t len) {
 
 rlc_status rl_dp_send_done(lrn_dp *dp) { return send_cmd(dp, CMD_DONE, NULL, 0); }
 
+// The critic's state (PPO; NULL members without one): the trunk's and the
+// head's weights and AdamW moments, laid out as INIT sends them.
+typedef struct {
+    critic *cr;
+    optim_adamw *opt, *head_opt;
+    float *w, *head;
+    size_t numel, head_numel;
+} critic_view;
+
+static critic_view critic_view_of(grpo_trainer *t) {
+    critic_view c = {.cr = grpo_trainer_critic(t)};
+    if (!c.cr) return c;
+    c.opt = critic_optims(c.cr, &c.head_opt);
+    c.w = actor_model_params(critic_model(c.cr))->data;
+    c.numel = actor_model_params(critic_model(c.cr))->numel;
+    c.head = critic_head(c.cr);
+    c.head_numel = (size_t)actor_model_config(critic_model(c.cr))->hidden_size + 1;
+    return c;
+}
+
 rlc_status rl_dp_send_init(lrn_dp *dp, grpo_trainer *t, actor_model *policy) {
     RLC_TRY(grpo_trainer_sync_host(t));  // on CUDA: AdamW's moments from the device
     optim_adamw *o = grpo_trainer_optim(t);
     actor_params *p = actor_model_params(policy);
-    int64_t head[5] = {grpo_trainer_version(t), grpo_trainer_steps(t), optim_adamw_steps(o), optim_adamw_skipped(o),
-                       (int64_t)p->numel};
+    critic_view c = critic_view_of(t);
+    int64_t head[INIT_HEAD] = {grpo_trainer_version(t), grpo_trainer_steps(t), optim_adamw_steps(o),
+                               optim_adamw_skipped(o), (int64_t)p->numel, (int64_t)c.numel, (int64_t)c.head_numel,
+                               c.cr ? optim_adamw_steps(c.opt) : 0, c.cr ? optim_adamw_skipped(c.opt) : 0};
     writer w = {0};
     put(&w, head, sizeof head);
     put(&w, p->data, p->numel * sizeof(float));
     put(&w, optim_adamw_m(o), p->numel * sizeof(float));
     put(&w, optim_adamw_v(o), p->numel * sizeof(float));
-    rlc_status s = w.nomem ? rlc_errorf(RLC_ERR_NOMEM, "data-parallel INIT of %zu parameters", p->numel)
+    if (c.cr) {
+        put(&w, c.w, c.numel * sizeof(float));
+        put(&w, optim_adamw_m(c.opt), c.numel * sizeof(float));
+        put(&w, optim_adamw_v(c.opt), c.numel * sizeof(float));
+        put(&w, c.head, c.head_numel * sizeof(float));
+        put(&w, optim_adamw_m(c.head_opt), c.head_numel * sizeof(float));
+        put(&w, optim_adamw_v(c.head_opt), c.head_numel * sizeof(float));
+    }
+    rlc_status s = w.nomem ? rlc_errorf(RLC_ERR_NOMEM, "data-parallel INIT of %zu parameters (critic: %zu)", p->numel,
+                                        c.numel + c.head_numel)
                            : send_cmd(dp, CMD_INIT, w.b.data, w.b.len);
     rlc_proto_buf_free(&w.b);
     return s;
@@ -234,29 +265,66 @@ static rlc_status recv_cmd(lrn_dp *dp, int *kind, uint8_t **payload, size_t *len
     return s;
 }
 
+static size_t padded(size_t n) { return n + (8 - n % 8) % 8; }
+
+// Copies `bytes` of r into each of dst[0..n) in turn.
+static void take_into(reader *r, float *const *dst, int n, size_t bytes) {
+    for (int i = 0; i < n; i++) {
+        const void *src = take(r, bytes);
+        if (src) memcpy(dst[i], src, bytes);
+    }
+}
+
 static rlc_status apply_init(grpo_trainer *t, actor_model *policy, const uint8_t *p, size_t len) {
     actor_params *ap = actor_model_params(policy);
     optim_adamw *o = grpo_trainer_optim(t);
+    critic_view c = critic_view_of(t);
     reader r = {p, 0, len, 0};
-    const int64_t *head = take(&r, 40);
+    const int64_t *head = take(&r, INIT_HEAD * sizeof(int64_t));
     if (r.bad || head[4] != (int64_t)ap->numel)
         return rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel INIT: rank 0's model has %lld parameters, this rank's %zu "
                           "(the same model.path on every rank?)", r.bad ? -1LL : (long long)head[4], ap->numel);
-    size_t bytes = ap->numel * sizeof(float);
-    const void *w = take(&r, bytes), *m = take(&r, bytes), *v = take(&r, bytes);
-    if (r.bad || r.at != len) return rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel INIT: %zu bytes, malformed", len);
-    memcpy(ap->data, w, bytes);
-    memcpy(optim_adamw_m(o), m, bytes);
-    memcpy(optim_adamw_v(o), v, bytes);
+    if (head[5] != (int64_t)c.numel || head[6] != (int64_t)c.head_numel)
+        return rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel INIT: rank 0's critic has %lld + %lld parameters, this "
+                          "rank's %zu + %zu (0: no critic; the same algorithm on every rank?)", (long long)head[5],
+                          (long long)head[6], c.numel, c.head_numel);
+    // check the length before anything is written
+    size_t bytes = ap->numel * sizeof(float), cbytes = c.numel * sizeof(float), hbytes = c.head_numel * sizeof(float);
+    size_t want = r.at + 3 * padded(bytes) + (c.cr ? 3 * padded(cbytes) + 3 * padded(hbytes) : 0);
+    if (want != len) return rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel INIT: %zu bytes, %zu expected", len, want);
+    float *const pol[3] = {ap->data, optim_adamw_m(o), optim_adamw_v(o)};
+    take_into(&r, pol, 3, bytes);
     optim_adamw_set_counts(o, (long)head[2], (long)head[3]);
     grpo_trainer_set_position(t, head[0], (long)head[1]);
+    if (c.cr) {
+        float *const trunk[3] = {c.w, optim_adamw_m(c.opt), optim_adamw_v(c.opt)};
+        float *const hd[3] = {c.head, optim_adamw_m(c.head_opt), optim_adamw_v(c.head_opt)};
+        take_into(&r, trunk, 3, cbytes);
+        take_into(&r, hd, 3, hbytes);
+        optim_adamw_set_counts(c.opt, (long)head[7], (long)head[8]);
+        optim_adamw_set_counts(c.head_opt, (long)head[7], (long)head[8]);
+        critic_zero_grad(c.cr);
+    }
+    if (r.bad || r.at != len) return rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel INIT: %zu bytes, malformed", len);
     return grpo_trainer_reload(t);  // on CUDA: the weights and moments to the device
+}
+
+rlc_status rl_dp_recv_init(lrn_dp *dp, grpo_trainer *t, actor_model *policy) {
+    int kind = 0;
+    uint8_t *payload;
+    size_t len;
+    RLC_TRY(recv_cmd(dp, &kind, &payload, &len));
+    rlc_status s = kind == CMD_INIT ? apply_init(t, policy, payload, len)
+                                    : rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel group: rank 0 sent command %d "
+                                                 "where INIT was due", kind);
+    rlc_free(payload);
+    return s;
 }
 
 // ---- the other ranks' loop ---------------------------------------------------------
 
 static rlc_status serve(lrn_dp *dp, grpo_trainer *t, actor_model *policy) {
-    int inited = 0;
+    RLC_TRY(rl_dp_recv_init(dp, t, policy));
     for (;;) {
         int kind = 0;
         uint8_t *payload;
@@ -268,9 +336,6 @@ static rlc_status serve(lrn_dp *dp, grpo_trainer *t, actor_model *policy) {
             return RLC_OK;
         } else if (kind == CMD_INIT) {
             s = apply_init(t, policy, payload, len);
-            inited = 1;
-        } else if (!inited) {
-            s = rlc_errorf(RLC_ERR_BAD_MESSAGE, "data-parallel group: rank 0 sent a STEP before INIT");
         } else {
             step_view v;
             s = parse_step(payload, len, &v);

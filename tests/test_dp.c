@@ -8,12 +8,17 @@
 //   (b) a GRPO step (two, KL and the proximal recompute on, 2 minibatches,
 //       many rows) on 1, 2 and 3 ranks (forked processes, each with its own
 //       policy) gives the same weights (to float association) and loss, and
-//       the same bits on every rank of a group;
+//       the same bits on every rank of a group; the same for PPO with a
+//       critic (GAE, value clipping), where the policy's AND the critic's
+//       weights (trunk and head) and the value-loss statistics must match,
+//       from a state (policy, critic, moments, version) that only rank 0
+//       had and sent in rl_dp's INIT;
 //   (c) `rlc train` of the stories experiment (tests/test_rl.c's) as 2 ranks
 //       (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT, as torchrun sets
 //       them) completes, both processes exit 0, and the first step's
 //       metrics equal the 1-rank run's (loss to 1e-5; the rollouts are the
-//       same: seeded per prompt, from the same weights).
+//       same: seeded per prompt, from the same weights); the same with
+//       algorithm.name=ppo, the critic's metrics (vf_loss, ...) included.
 #include <pthread.h>   // pthread_create
 #include <stdint.h>    // int32_t
 #include <stdlib.h>    // setenv, malloc, free
@@ -26,7 +31,9 @@
 #include "core/dist.h"    // dist_env, dist_find_free_port
 #include "kernels/kernels.h"  // kernels_set_threads
 #include "learner/dp.h"   // lrn_dp
+#include "learner/critic.h" // critic_create, critic_model, critic_head
 #include "learner/grpo.h" // grpo_trainer
+#include "learner/rl_dp.h" // rl_dp_send_init, rl_dp_recv_init
 
 #define VOCAB 40
 #define MAXP 6
@@ -159,8 +166,37 @@ static void make_step_data(step_data *d) {
     }
 }
 
-// One rank: two steps; writes the two losses and the weights to fd.
-static int step_rank(int rank, int world, int port, int fd) {
+enum { NSTAT = 6 };  // per step: loss, grad_norm, vf_loss, vf_clipfrac, critic_grad_norm, vf_explained_var
+
+static int write_all(int fd, const void *buf, size_t n) {
+    for (size_t at = 0; at < n;) {
+        ssize_t w = write(fd, (const char *)buf + at, n - at);
+        if (w <= 0) return 0;
+        at += (size_t)w;
+    }
+    return 1;
+}
+
+// The critic's trunk then head, as one array (caller frees); *n its length.
+static float *critic_weights(grpo_trainer *t, size_t *n) {
+    critic *cr = grpo_trainer_critic(t);
+    *n = 0;
+    if (!cr) return NULL;
+    actor_params *p = actor_model_params(critic_model(cr));
+    size_t nh = (size_t)actor_model_config(critic_model(cr))->hidden_size + 1;
+    float *w = malloc((p->numel + nh) * sizeof(float));
+    if (!w) return NULL;
+    memcpy(w, p->data, p->numel * sizeof(float));
+    memcpy(w + p->numel, critic_head(cr), nh * sizeof(float));
+    *n = p->numel + nh;
+    return w;
+}
+
+// One rank: two steps; writes their statistics, the policy's weights and
+// (PPO) the critic's to fd. PPO: rank 0 first takes a step alone, before
+// the group forms, and sends its state (policy and critic: weights, moments,
+// counts, version) in rl_dp's INIT, which the other ranks must take.
+static int step_rank(int rank, int world, int port, int fd, int ppo) {
     static step_data d;
     make_step_data(&d);
     kernels_set_threads(1);  // up to 3 ranks on 2 cores: no OpenMP threads spinning against each other
@@ -174,29 +210,45 @@ static int step_rank(int rank, int world, int port, int fd) {
     c.recompute_proximal = 1;   // the policy's no-grad pass
     c.max_staleness = 1;
     c.loss.entropy_coef = 0.001;
+    if (ppo) {
+        c.ppo.enabled = 1;
+        c.ppo.gamma = 0.99, c.ppo.lam = 0.95;
+        c.ppo.critic.schedule.lr = 1e-3;
+        c.ppo.critic.cliprange_value = 0.02;  // some clipping in the second minibatch
+        c.max_staleness = 3;                  // the data of version 0 still trains at version 2
+    }
     grpo_trainer *t = NULL;
     lrn_dp *dp = NULL;
     dist_env e = env_of(rank, world, port - 1);
     lrn_dp_config dc = {.timeout_ms = 30000, .chunk = 777};
     rlc_status s = m ? grpo_trainer_create(m, NULL, &c, 0, &t) : RLC_ERR_NOMEM;
+    int64_t u = 0;
+    if (s == RLC_OK && ppo && rank == 0) {  // alone: moves the policy, the critic and their moments
+        s = grpo_step(t, d.groups, NG, u, NULL);
+        u++;
+    }
     if (s == RLC_OK) s = lrn_dp_create(&e, &dc, &dp);
     if (s == RLC_OK) s = grpo_trainer_set_dp(t, dp);
-    double out[2] = {0, 0};
+    if (s == RLC_OK && ppo) s = rank == 0 ? rl_dp_send_init(dp, t, m) : rl_dp_recv_init(dp, t, m);
+    if (s == RLC_OK && ppo) u = grpo_trainer_version(t);
+    double out[2][NSTAT];
+    memset(out, 0, sizeof out);
     for (int k = 0; k < 2 && s == RLC_OK; k++) {
         grpo_stats st;
-        s = grpo_step(t, d.groups, NG, k, &st);
-        out[k] = st.loss;
+        s = grpo_step(t, d.groups, NG, u + k, &st);
+        double x[NSTAT] = {st.loss, st.grad_norm, st.vf_loss, st.vf_clipfrac, st.critic_grad_norm,
+                           st.vf_explained_var};
+        memcpy(out[k], x, sizeof x);
         if (s == RLC_OK && !st.updated) s = rlc_errorf(RLC_ERR_STATE, "step %d did not update", k);
     }
     if (s != RLC_OK) fprintf(stderr, "rank %d of %d: %s\n", rank, world, rlc_last_error());
     actor_params *p = m ? actor_model_params(m) : NULL;
-    size_t n = p ? p->numel : 0;
-    int ok = s == RLC_OK && write(fd, out, sizeof out) == sizeof out && write(fd, &n, sizeof n) == sizeof n;
-    for (size_t at = 0; ok && at < n * sizeof(float);) {
-        ssize_t w = write(fd, (const char *)p->data + at, n * sizeof(float) - at);
-        if (w <= 0) ok = 0;
-        else at += (size_t)w;
-    }
+    size_t n = p ? p->numel : 0, nc = 0;
+    float *cw = t ? critic_weights(t, &nc) : NULL;
+    int ok = s == RLC_OK && (!ppo || cw) && write_all(fd, out, sizeof out) && write_all(fd, &n, sizeof n) &&
+             write_all(fd, p->data, n * sizeof(float)) && write_all(fd, &nc, sizeof nc) &&
+             write_all(fd, cw, nc * sizeof(float));
+    free(cw);
     lrn_dp_free(dp);
     grpo_trainer_free(t);
     actor_model_free(m);
@@ -212,12 +264,27 @@ static int read_all(int fd, void *buf, size_t n) {
     return 1;
 }
 
-// Runs `world` ranks as processes; fills loss[2] and w (numel) of each rank.
-static int run_world(int world, double loss[][2], float **w, size_t *numel) {
+// What one rank reports: two steps' statistics, the policy's weights and
+// the critic's (trunk then head; none without PPO).
+typedef struct {
+    double st[2][NSTAT];
+    float *w, *cw;
+    size_t n, nc;
+} rank_out;
+
+static int read_floats(int fd, float **w, size_t *n) {
+    if (!read_all(fd, n, sizeof *n)) return 0;
+    *w = malloc((*n ? *n : 1) * sizeof(float));
+    return *w && read_all(fd, *w, *n * sizeof(float));
+}
+
+// Runs `world` ranks as processes; fills out[r] of each rank.
+static int run_world(int world, int ppo, rank_out out[3]) {
     int port = 0;
     CHECK_OK(dist_find_free_port(&port));
     int fds[3];
     pid_t pid[3];
+    memset(out, 0, 3 * sizeof *out);
     for (int r = 0; r < world; r++) {
         int pf[2];
         if (pipe(pf) != 0) return 0;
@@ -225,18 +292,15 @@ static int run_world(int world, double loss[][2], float **w, size_t *numel) {
         pid[r] = fork();
         if (pid[r] == 0) {
             close(pf[0]);
-            _exit(step_rank(r, world, port, pf[1]));
+            _exit(step_rank(r, world, port, pf[1], ppo));
         }
         close(pf[1]);
         fds[r] = pf[0];
     }
     int ok = 1;
     for (int r = 0; r < world; r++) {
-        ok &= read_all(fds[r], loss[r], sizeof loss[r]) && read_all(fds[r], numel, sizeof *numel);
-        if (ok) {
-            w[r] = malloc(*numel * sizeof(float));
-            ok &= w[r] && read_all(fds[r], w[r], *numel * sizeof(float));
-        }
+        ok &= read_all(fds[r], out[r].st, sizeof out[r].st) && read_floats(fds[r], &out[r].w, &out[r].n) &&
+              read_floats(fds[r], &out[r].cw, &out[r].nc);
         close(fds[r]);
     }
     for (int r = 0; r < world; r++) {
@@ -248,40 +312,78 @@ static int run_world(int world, double loss[][2], float **w, size_t *numel) {
     return ok;
 }
 
-static void test_grpo_ranks(void) {
-    double loss1[1][2];
-    float *w1[1] = {NULL};
-    size_t n = 0;
-    if (!run_world(1, loss1, w1, &n)) return;
-    actor_model *m0 = tiny_model(5);  // the weights before the steps
-    double moved = 0;
-    for (size_t i = 0; m0 && i < n; i++) moved = fmax(moved, fabs(w1[0][i] - actor_model_params(m0)->data[i]));
-    actor_model_free(m0);
-    CHECK_MSG(moved > 1e-4, "the steps moved the weights by %g only", moved);
-    for (int world = 2; world <= 3; world++) {
-        double loss[3][2];
-        float *w[3] = {NULL, NULL, NULL};
-        size_t nw = 0;
-        if (run_world(world, loss, w, &nw) && nw == n) {
-            double worst = 0;
-            size_t at = 0;
-            for (size_t i = 0; i < n; i++) {
-                double e = fabs((double)w[0][i] - w1[0][i]) / fmax(1.0, fabs((double)w1[0][i]));
-                if (e > worst) worst = e, at = i;
-            }
-            CHECK_MSG(worst <= 1e-6, "world %d: weight %zu differs by %g (relative) from one rank's", world, at, worst);
-            for (int k = 0; k < 2; k++)
-                CHECK_MSG(fabs(loss[0][k] - loss1[0][k]) <= 1e-6 * fmax(1.0, fabs(loss1[0][k])),
-                          "world %d step %d: loss %.9g, one rank %.9g", world, k, loss[0][k], loss1[0][k]);
-            for (int r = 1; r < world; r++)
-                CHECK_MSG(memcmp(w[r], w[0], n * sizeof(float)) == 0 && loss[r][1] == loss[0][1],
-                          "world %d: rank %d holds other weights or loss than rank 0", world, r);
-            printf("grpo on %d ranks: max relative weight difference %.3g, losses %.9f %.9f (one rank %.9f %.9f)\n",
-                   world, worst, loss[0][0], loss[0][1], loss1[0][0], loss1[0][1]);
-        }
-        for (int r = 0; r < world; r++) free(w[r]);
+static void rank_out_free(rank_out *o) {
+    free(o->w);
+    free(o->cw);
+    memset(o, 0, sizeof *o);
+}
+
+// The largest relative difference of a from b (n), and where.
+static double max_rel(const float *a, const float *b, size_t n, size_t *at) {
+    double worst = 0;
+    *at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]) / fmax(1.0, fabs((double)b[i]));
+        if (e > worst) worst = e, *at = i;
     }
-    free(w1[0]);
+    return worst;
+}
+
+static void test_step_ranks(int ppo) {
+    static const char *stat[NSTAT] = {"loss", "grad_norm", "vf_loss", "vf_clipfrac", "critic_grad_norm",
+                                      "vf_explained_var"};
+    const char *name = ppo ? "ppo" : "grpo";
+    rank_out one[3];
+    if (!run_world(1, ppo, one)) return;
+    actor_model *m0 = tiny_model(5);  // the weights before the steps
+    critic *c0 = NULL;                // the critic before the steps: the policy's trunk, a zero head
+    critic_config cc;
+    critic_config_default(&cc);
+    if (ppo && m0) CHECK_OK(critic_create(m0, NULL, &cc, &c0));
+    double moved = 0, cmoved = 0;
+    for (size_t i = 0; m0 && i < one[0].n; i++)
+        moved = fmax(moved, fabs(one[0].w[i] - actor_model_params(m0)->data[i]));
+    for (size_t i = 0; c0 && i < one[0].nc && i < actor_model_params(critic_model(c0))->numel; i++)  // the trunk
+        cmoved = fmax(cmoved, fabs(one[0].cw[i] - actor_model_params(critic_model(c0))->data[i]));
+    critic_free(c0);
+    actor_model_free(m0);
+    CHECK_MSG(moved > 1e-4, "%s: the steps moved the weights by %g only", name, moved);
+    CHECK_MSG(!ppo || (one[0].nc > 0 && cmoved > 1e-4), "ppo: the steps moved the critic by %g only", cmoved);
+    CHECK_MSG(!ppo || (one[0].st[0][3] > 0 || one[0].st[1][3] > 0), "ppo: no value clipping happened");
+    for (int world = 2; world <= 3; world++) {
+        rank_out o[3];
+        if (run_world(world, ppo, o) && o[0].n == one[0].n && o[0].nc == one[0].nc) {
+            size_t at, cat;
+            double worst = max_rel(o[0].w, one[0].w, one[0].n, &at);
+            double cworst = max_rel(o[0].cw, one[0].cw, one[0].nc, &cat);
+            CHECK_MSG(worst <= 1e-6, "%s world %d: weight %zu differs by %g (relative) from one rank's", name, world,
+                      at, worst);
+            CHECK_MSG(cworst <= 1e-6, "%s world %d: critic weight %zu differs by %g (relative) from one rank's", name,
+                      world, cat, cworst);
+            double sworst = 0;
+            for (int k = 0; k < 2; k++)
+                for (int i = 0; i < NSTAT; i++) {
+                    double x = o[0].st[k][i], y = one[0].st[k][i], e = fabs(x - y) / fmax(1.0, fabs(y));
+                    sworst = fmax(sworst, e);
+                    CHECK_MSG(e <= 1e-6, "%s world %d step %d: %s %.9g, one rank %.9g", name, world, k, stat[i], x, y);
+                }
+            for (int r = 1; r < world; r++)
+                CHECK_MSG(o[r].n == o[0].n && o[r].nc == o[0].nc &&
+                          memcmp(o[r].w, o[0].w, o[0].n * sizeof(float)) == 0 &&
+                          memcmp(o[r].cw, o[0].cw, o[0].nc * sizeof(float)) == 0 &&
+                          memcmp(o[r].st[1], o[0].st[1], sizeof o[0].st[1]) == 0,
+                          "%s world %d: rank %d holds other weights or statistics than rank 0", name, world, r);
+            printf("%s on %d ranks: max relative difference: policy %.3g, critic %.3g, statistics %.3g; losses %.9f "
+                   "%.9f (one rank %.9f %.9f)", name, world, worst, cworst, sworst, o[0].st[0][0], o[0].st[1][0],
+                   one[0].st[0][0], one[0].st[1][0]);
+            if (ppo)
+                printf("; vf_loss %.9f %.9f (one rank %.9f %.9f), vf_clipfrac %.4f", o[0].st[0][2], o[0].st[1][2],
+                       one[0].st[0][2], one[0].st[1][2], o[0].st[1][3]);
+            printf("\n");
+        }
+        for (int r = 0; r < world; r++) rank_out_free(&o[r]);
+    }
+    rank_out_free(&one[0]);
 }
 
 // ---- (c) rlc train on 2 ranks ------------------------------------------------------
@@ -289,14 +391,15 @@ static void test_grpo_ranks(void) {
 static const char *bin(void) { return getenv("RLC_BIN") ? getenv("RLC_BIN") : "./rlc"; }
 
 // `rlc train` of the experiment into dir as rank `rank` of `world` (world 1:
-// no launcher variables); stderr to dir.rankN.log.
-static pid_t start_train(const char *exp, const char *dir, int rank, int world, int port) {
+// no launcher variables); algorithm.name=ppo when ppo; stderr to dir.rankN.log.
+static pid_t start_train(const char *exp, const char *dir, int rank, int world, int port, int ppo) {
     char out[1200], log[1200];
     snprintf(out, sizeof out, "output.dir=%s", dir);
     snprintf(log, sizeof log, "%s.rank%d.log", dir, rank);
     char *args[] = {(char *)bin(), "train", (char *)exp, "--set", out, "--set", "algorithm.steps=2",
                     "--set", "algorithm.batch_prompts=4", "--set", "algorithm.group_size=4",
-                    "--set", "sampling.max_new_tokens=32", "--quiet", NULL};
+                    "--set", "sampling.max_new_tokens=32", "--quiet", NULL, NULL, NULL};
+    if (ppo) args[13] = "--set", args[14] = "algorithm.name=ppo", args[15] = "--quiet";
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -342,7 +445,8 @@ static json_t *first_metrics(const char *dir, int *lines) {
     return first;
 }
 
-static void test_rlc_train(void) {
+static void test_rlc_train(int ppo) {
+    const char *name = ppo ? "ppo" : "grpo";
     if (access(bin(), X_OK) != 0) {
         printf("rlc train on 2 ranks: skipped (no %s)\n", bin());
         return;
@@ -353,27 +457,38 @@ static void test_rlc_train(void) {
     if (!mkdtemp(base)) return;
     snprintf(one, sizeof one, "%s/one", base);
     snprintf(two, sizeof two, "%s/two", base);
-    int rc = wait_exit(start_train(exp, one, 0, 1, 0), 120);
-    CHECK_MSG(rc == 0, "rlc train on 1 rank exited %d (%s.rank0.log)", rc, one);
+    int rc = wait_exit(start_train(exp, one, 0, 1, 0, ppo), 120);
+    CHECK_MSG(rc == 0, "rlc train (%s) on 1 rank exited %d (%s.rank0.log)", name, rc, one);
     int port = 0;
     CHECK_OK(dist_find_free_port(&port));
-    pid_t p0 = start_train(exp, two, 0, 2, port - 1), p1 = start_train(exp, two, 1, 2, port - 1);
+    pid_t p0 = start_train(exp, two, 0, 2, port - 1, ppo), p1 = start_train(exp, two, 1, 2, port - 1, ppo);
     int rc0 = wait_exit(p0, 120), rc1 = wait_exit(p1, 30);
-    CHECK_MSG(rc0 == 0 && rc1 == 0, "rlc train on 2 ranks: rank 0 exited %d, rank 1 %d (%s.rank*.log)", rc0, rc1, two);
+    CHECK_MSG(rc0 == 0 && rc1 == 0, "rlc train (%s) on 2 ranks: rank 0 exited %d, rank 1 %d (%s.rank*.log)", name,
+              rc0, rc1, two);
     int n1 = 0, n2 = 0;
     json_t *a = first_metrics(one, &n1), *b = first_metrics(two, &n2);
-    CHECK_MSG(n1 == 2 && n2 == 2, "metric lines: %d on 1 rank, %d on 2 ranks", n1, n2);
+    CHECK_MSG(n1 == 2 && n2 == 2, "%s metric lines: %d on 1 rank, %d on 2 ranks", name, n1, n2);
     if (a && b) {
+        // PPO: the critic's (the first step's values are 0: a zero head; the rest is the sharded critic)
         static const char *keys[] = {"reward_mean", "trained_trajectories", "train_tokens", "tokens", "loss",
-                                     "pg_loss", "grad_norm", "entropy", "clipfrac"};
-        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+                                     "pg_loss", "grad_norm", "entropy", "clipfrac", "vf_loss", "vf_clipfrac",
+                                     "values_mean", "returns_mean", "vf_explained_var", "critic_grad_norm"};
+        size_t nk = sizeof keys / sizeof *keys - (ppo ? 0 : 6);
+        for (size_t k = 0; k < nk; k++) {
             double x = json_number_value(json_object_get(a, keys[k])), y = json_number_value(json_object_get(b, keys[k]));
             if (json_is_integer(json_object_get(a, keys[k]))) x = (double)json_integer_value(json_object_get(a, keys[k]));
             if (json_is_integer(json_object_get(b, keys[k]))) y = (double)json_integer_value(json_object_get(b, keys[k]));
-            CHECK_MSG(fabs(x - y) <= 1e-4 * fabs(x) + 1e-7, "first step's %s: %.9g on 1 rank, %.9g on 2", keys[k], x, y);
+            CHECK_MSG((k < 9 || json_object_get(a, keys[k])) && fabs(x - y) <= 1e-4 * fabs(x) + 1e-7,
+                      "%s: first step's %s: %.9g on 1 rank, %.9g on 2", name, keys[k], x, y);
         }
-        printf("rlc train on 2 ranks: first step loss %.9g (1 rank %.9g), grad norm %.9g (1 rank %.9g), reward %.4f\n",
-               json_number_value(json_object_get(b, "loss")), json_number_value(json_object_get(a, "loss")),
+        if (ppo)
+            printf("rlc train (ppo) on 2 ranks: first step vf_loss %.9g (1 rank %.9g), critic grad norm %.9g (1 rank "
+                   "%.9g)\n", json_number_value(json_object_get(b, "vf_loss")),
+                   json_number_value(json_object_get(a, "vf_loss")),
+                   json_number_value(json_object_get(b, "critic_grad_norm")),
+                   json_number_value(json_object_get(a, "critic_grad_norm")));
+        printf("rlc train (%s) on 2 ranks: first step loss %.9g (1 rank %.9g), grad norm %.9g (1 rank %.9g), reward "
+               "%.4f\n", name, json_number_value(json_object_get(b, "loss")), json_number_value(json_object_get(a, "loss")),
                json_number_value(json_object_get(b, "grad_norm")), json_number_value(json_object_get(a, "grad_norm")),
                json_number_value(json_object_get(b, "reward_mean")));
     }
@@ -391,11 +506,17 @@ int main(void) {
     double t0 = rlc_now();
     test_collectives();
     double t1 = rlc_now();
-    test_grpo_ranks();
+    test_step_ranks(0);
     double t2 = rlc_now();
+    test_step_ranks(1);
+    double t3 = rlc_now();
     // the experiment's relative paths (data, reward) are from the repository root
-    if (chdir(getenv("RLC_SOURCE") ? getenv("RLC_SOURCE") : ".") == 0) test_rlc_train();
-    printf("collectives %.1f s, grpo steps %.1f s, rlc train %.1f s\n", t1 - t0, t2 - t1, rlc_now() - t2);
+    if (chdir(getenv("RLC_SOURCE") ? getenv("RLC_SOURCE") : ".") == 0) {
+        test_rlc_train(0);
+        test_rlc_train(1);
+    }
+    printf("collectives %.1f s, grpo steps %.1f s, ppo steps %.1f s, rlc train %.1f s\n", t1 - t0, t2 - t1,
+           t3 - t2, rlc_now() - t3);
     (void)seq_probs;  // tiny_policy.h's, unused here
     return test_finish("test_dp");
 }
