@@ -80,6 +80,23 @@ static void rows_free(kc_ctx *c, dev_rows *d) {
     kc_free(c, d->top_k), kc_free(c, d->rng), kc_free(c, d->scratch);
 }
 
+// Uploads the per-row settings (n rows), samples the logits dx (n, V) and
+// downloads ids, log-probs and (when rng_after is not NULL) the advanced
+// generator states.
+static void sample_rows(kc_ctx *c, kc_dtype dt, dev_rows *d, const void *dx, int n, int V, const float *temp,
+                        const int *top_k, const float *top_p, const uint64_t *rng, int *ids, float *lp,
+                        uint64_t *rng_after) {
+    CHECK_OK(kc_upload(c, d->temp, temp, n * sizeof(float)));
+    CHECK_OK(kc_upload(c, d->top_p, top_p, n * sizeof(float)));
+    CHECK_OK(kc_upload(c, d->top_k, top_k, n * sizeof(int)));
+    CHECK_OK(kc_upload(c, d->rng, rng, n * sizeof(uint64_t)));
+    kc_sample(c, dt, d->ids, d->lp, dx, n, V, d->temp, d->top_k, d->top_p, d->rng, d->scratch);
+    CHECK_OK(kc_sync(c));
+    CHECK_OK(kc_download(c, ids, d->ids, n * sizeof(int)));
+    CHECK_OK(kc_download(c, lp, d->lp, n * sizeof(float)));
+    if (rng_after) CHECK_OK(kc_download(c, rng_after, d->rng, n * sizeof(uint64_t)));
+}
+
 // Greedy rows of random logits with ties at the maximum: ids, log-probs, RNG untouched.
 static void check_greedy(kc_ctx *c, kc_dtype dt, int n, int V) {
     float *x = rlc_malloc((size_t)n * V * sizeof(float)), *lp = rlc_malloc(n * sizeof(float));
@@ -102,15 +119,7 @@ static void check_greedy(kc_ctx *c, kc_dtype dt, int n, int V) {
     dev_rows d;
     rows_alloc(c, &d, n, V);
     void *dx = upload_logits(c, dt, x, (size_t)n * V);
-    CHECK_OK(kc_upload(c, d.temp, temp, n * sizeof(float)));
-    CHECK_OK(kc_upload(c, d.top_p, tp, n * sizeof(float)));
-    CHECK_OK(kc_upload(c, d.top_k, tk, n * sizeof(int)));
-    CHECK_OK(kc_upload(c, d.rng, rng, n * sizeof(uint64_t)));
-    kc_sample(c, dt, d.ids, d.lp, dx, n, V, d.temp, d.top_k, d.top_p, d.rng, d.scratch);
-    CHECK_OK(kc_sync(c));
-    CHECK_OK(kc_download(c, ids, d.ids, n * sizeof(int)));
-    CHECK_OK(kc_download(c, lp, d.lp, n * sizeof(float)));
-    CHECK_OK(kc_download(c, rng_after, d.rng, n * sizeof(uint64_t)));
+    sample_rows(c, dt, &d, dx, n, V, temp, tk, tp, rng, ids, lp, rng_after);
     int bad_id = 0, bad_rng = 0;
     double worst = 0;
     int wi = -1;
@@ -193,15 +202,7 @@ static void check_distribution(kc_ctx *c, kc_dtype dt, int V, float temp, int k,
     dev_rows d;
     rows_alloc(c, &d, n, V);
     void *dx = upload_logits(c, dt, x, (size_t)n * V);
-    CHECK_OK(kc_upload(c, d.temp, tv, n * sizeof(float)));
-    CHECK_OK(kc_upload(c, d.top_p, pv, n * sizeof(float)));
-    CHECK_OK(kc_upload(c, d.top_k, kv, n * sizeof(int)));
-    CHECK_OK(kc_upload(c, d.rng, rng, n * sizeof(uint64_t)));
-    kc_sample(c, dt, d.ids, d.lp, dx, n, V, d.temp, d.top_k, d.top_p, d.rng, d.scratch);
-    CHECK_OK(kc_sync(c));
-    CHECK_OK(kc_download(c, ids, d.ids, n * sizeof(int)));
-    CHECK_OK(kc_download(c, lp, d.lp, n * sizeof(float)));
-    CHECK_OK(kc_download(c, after, d.rng, n * sizeof(uint64_t)));
+    sample_rows(c, dt, &d, dx, n, V, tv, kv, pv, rng, ids, lp, after);
 
     long *count = rlc_calloc(V, sizeof(long));
     int outside = 0, bad_lp = 0, bad_rng = 0, bad_id = 0;
@@ -253,14 +254,7 @@ static void check_topk_ties(kc_ctx *c) {
     dev_rows d;
     rows_alloc(c, &d, N, V);
     void *dx = upload_logits(c, KC_F32, x, (size_t)N * V);
-    CHECK_OK(kc_upload(c, d.temp, tv, sizeof tv));
-    CHECK_OK(kc_upload(c, d.top_p, pv, sizeof pv));
-    CHECK_OK(kc_upload(c, d.top_k, kv, sizeof kv));
-    CHECK_OK(kc_upload(c, d.rng, rng, sizeof rng));
-    kc_sample(c, KC_F32, d.ids, d.lp, dx, N, V, d.temp, d.top_k, d.top_p, d.rng, d.scratch);
-    CHECK_OK(kc_sync(c));
-    CHECK_OK(kc_download(c, ids, d.ids, sizeof ids));
-    CHECK_OK(kc_download(c, lp, d.lp, sizeof lp));
+    sample_rows(c, KC_F32, &d, dx, N, V, tv, kv, pv, rng, ids, lp, NULL);
     int bad = 0, seen10 = 0, seen50 = 0;
     for (int i = 0; i < N; i++) {
         bad += ids[i] != 50 && ids[i] != 10 && ids[i] != 20;
