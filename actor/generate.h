@@ -26,9 +26,11 @@ typedef enum {
 } actor_finish;
 
 // The sampler on one row of raw logits (V). Returns the token and writes its
-// log-probability under the model's own distribution: log_softmax of the raw
-// logits, before temperature, top-k and top-p. That is what the learner needs
-// as the behaviour log-prob. `rng` is a 64-bit state, advanced in place.
+// log-probability under the tempered distribution, log_softmax(logits / T)
+// at temperature T > 0 (before top-k and top-p), and under the raw logits
+// when greedy (T = 0). The learner divides its logits by the same T (verl's
+// and TRL's convention), so this is the behaviour log-prob it compares with.
+// `rng` is a 64-bit state, advanced in place.
 // scratch: 2 * V floats/ints of workspace (see actor_sampler_scratch_bytes).
 int actor_sample(const float *logits, int V, const actor_sampling *s, uint64_t *rng, void *scratch,
                  float *logprob);

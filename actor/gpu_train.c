@@ -32,6 +32,10 @@ rlc_status actor_gpu_trainer_create(const actor_model *m, int device, int bf16, 
     return no_cuda("actor_gpu_trainer_create");
 }
 void actor_gpu_trainer_free(actor_gpu_trainer *t) { (void)t; }
+rlc_status actor_gpu_train_set_temperature(actor_gpu_trainer *t, float temperature) {
+    (void)t, (void)temperature;
+    return no_cuda("actor_gpu_train_set_temperature");
+}
 rlc_status actor_gpu_train_forward(actor_gpu_trainer *t, const actor_batch *b, float *logprobs_host,
                                    float *entropy_host) {
     (void)t, (void)b, (void)logprobs_host, (void)entropy_host;
@@ -139,6 +143,7 @@ struct actor_gpu_trainer {
     size_t esz;   // its bytes per element
     actor_config cfg;
     int max_tokens, vc, recompute;
+    float inv_temp;  // 1 / the sampling temperature: xg is scaled by it before the lm_head
     size_t numel;  // floats in the flat buffers (actor_params' numel)
     size_t off_embed, off_final_norm, off_lm_head;
     layer_offsets *lw;  // (L)
@@ -403,6 +408,7 @@ rlc_status actor_gpu_trainer_create(const actor_model *m, int device, int bf16, 
     t->max_tokens = max_tokens;
     t->vc = vocab_chunk <= 0 || vocab_chunk > c->vocab_size ? c->vocab_size : vocab_chunk;
     t->recompute = recompute ? 1 : 0;
+    t->inv_temp = 1.0f;
     t->numel = p->numel;
     t->n_seg = p->n_tensors;
     t->lw = rlc_calloc((size_t)c->n_layers, sizeof *t->lw);
@@ -465,6 +471,13 @@ rlc_status actor_gpu_trainer_create(const actor_model *m, int device, int bf16, 
         return s;
     }
     *out = t;
+    return RLC_OK;
+}
+
+rlc_status actor_gpu_train_set_temperature(actor_gpu_trainer *t, float temperature) {
+    if (!(temperature >= 0.0f && temperature <= 1e6f))
+        return rlc_errorf(RLC_ERR_ARG, "train: temperature %g is not in [0, 1e6]", (double)temperature);
+    t->inv_temp = temperature > 0.0f ? 1.0f / temperature : 1.0f;
     return RLC_OK;
 }
 
@@ -603,6 +616,7 @@ rlc_status actor_gpu_train_forward(actor_gpu_trainer *t, const actor_batch *b, f
         // then the final norm and the fused lm_head + log-softmax on them.
         kc_embedding(t->kc, t->dt, t->xg_in, t->x_final, t->d_rows, nv, C);
         kc_rmsnorm(t->kc, t->dt, t->xg, t->xg_in, W(t, t->off_final_norm), nv, C, c->rms_eps);
+        if (t->inv_temp != 1.0f) kc_scale(t->kc, t->dt, t->xg, t->inv_temp, (size_t)nv * C);  // logits / T
         kc_lm_head_logprob(t->kc, t->dt, t->lp_v, t->ent_v, t->lse_v, t->stats, t->xg, W(t, t->off_lm_head),
                            t->d_tgt, nv, C, c->vocab_size, t->vc, t->lm_scratch);
     }
@@ -691,6 +705,7 @@ static rlc_status head_backward(actor_gpu_trainer *t, int with_entropy) {
     kc_lm_head_logprob_backward(t->kc, t->dt, dh, G(t, t->off_lm_head), t->xg, W(t, t->off_lm_head), t->d_tgt,
                                 t->lse_v, t->ent_v, t->dlp_v, with_entropy ? t->dent_v : NULL, nv, C,
                                 c->vocab_size, t->vc, t->lm_scratch, 0);
+    if (t->inv_temp != 1.0f) kc_scale(t->kc, KC_F32, dh, t->inv_temp, (size_t)nv * C);  // back through xg / T
     if (t->dt == KC_BF16) kc_convert(t->kc, t->dxg, KC_BF16, t->dx_f32, KC_F32, (size_t)nv * C);
     kc_rmsnorm_backward(t->kc, t->dt, t->dxn, G(t, t->off_final_norm), t->dxg, t->xg_in, W(t, t->off_final_norm),
                         nv, C, c->rms_eps, 0);

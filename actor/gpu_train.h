@@ -65,6 +65,10 @@ typedef struct actor_gpu_trainer actor_gpu_trainer;
 rlc_status actor_gpu_trainer_create(const actor_model *m, int device, int bf16, int max_tokens, int vocab_chunk,
                                     int recompute, actor_gpu_trainer **out);
 void actor_gpu_trainer_free(actor_gpu_trainer *t);  // NULL is fine
+// The log-probs (and entropies) of the forwards that follow are those of
+// softmax(logits / temperature), as actor_train_options.temperature (0 or
+// 1: the raw logits). RLC_ERR_ARG outside [0, 1e6].
+rlc_status actor_gpu_train_set_temperature(actor_gpu_trainer *t, float temperature);
 
 // Forward over the batch, keeping what the backward needs; semantics and
 // errors of actor_train_forward (RLC_ERR_ARG for a bad batch: nothing

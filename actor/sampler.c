@@ -108,6 +108,12 @@ int actor_sample(const float *logits, int V, const actor_sampling *s, uint64_t *
             for (int i = 0; i < n; i++) mass += c[i].p;
         }
         token = draw(c, n, mass, rng_f32(rng));
+        // The log-probability under the tempered distribution, as the
+        // learner computes it (log_softmax(logits / T); verl and TRL alike).
+        if (logprob && s->temperature != 1.0f) {
+            *logprob = (logits[token] - m) * inv_t - logf(sum);
+            return token;
+        }
     }
     if (logprob) *logprob = logits[token] - lse;
     return token;

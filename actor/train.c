@@ -183,6 +183,8 @@ rlc_status actor_train_create_opts(actor_model *m, const actor_train_options *o,
     const actor_config *c = &m->cfg;
     if (o->max_tokens <= 0)
         return rlc_errorf(RLC_ERR_ARG, "train: max_tokens must be positive (got %d)", o->max_tokens);
+    if (!(o->temperature >= 0.0f && o->temperature <= 1e6f))
+        return rlc_errorf(RLC_ERR_ARG, "train: temperature %g is not in [0, 1e6]", (double)o->temperature);
     kernels_backend be = m->be;
     if (!be.ops->matmul_backward)
         return rlc_errorf(RLC_ERR_UNSUPPORTED, "train: backend %s has no training ops", be.ops->name);
@@ -208,7 +210,7 @@ rlc_status actor_train_create_opts(actor_model *m, const actor_train_options *o,
 }
 
 rlc_status actor_train_create(actor_model *m, int max_tokens, int vocab_chunk, actor_trainer **out) {
-    actor_train_options o = {max_tokens, vocab_chunk, 0};
+    actor_train_options o = {.max_tokens = max_tokens, .vocab_chunk = vocab_chunk};
     return actor_train_create_opts(m, &o, out);
 }
 
@@ -299,6 +301,15 @@ static void layer_forward(actor_trainer *t, int l, const layer_acts *a, float *x
     ops->add(ctx, x_out, a->x_mid, xn, (size_t)T * C);
 }
 
+// x (n, C) *= 1 / temperature, when there is one.
+static void scale_rows(const actor_trainer *t, float *x, int n) {
+    float T = t->opt.temperature;
+    if (T <= 0.0f || T == 1.0f) return;
+    float inv_t = 1.0f / T;
+    size_t len = (size_t)n * (size_t)t->m->cfg.hidden_size;
+    for (size_t i = 0; i < len; i++) x[i] *= inv_t;
+}
+
 // The embedding and every layer over the loaded batch: x_final.
 static void trunk_forward(actor_trainer *t) {
     const actor_model *m = t->m;
@@ -323,6 +334,7 @@ rlc_status actor_train_forward(actor_trainer *t, const actor_batch *b, float *lo
         memcpy(t->xg_in + (size_t)r * C, t->x_final + (size_t)t->rows[r] * C, sizeof(float) * (size_t)C);
     if (nv > 0) {
         ops->rmsnorm(ctx, t->xg, t->xg_in, m->params.final_norm, nv, C, c->rms_eps);
+        scale_rows(t, t->xg, nv);  // logits / T = (xg / T) w^T
         actor_logprob_forward(t->be, t->lp_v, t->ent_v, t->lse_v, t->xg, m->params.lm_head, t->tgt_v,
                               nv, C, c->vocab_size, t->vc, t->lm_scratch);
     }
@@ -438,6 +450,7 @@ rlc_status actor_train_backward(actor_trainer *t, const float *dlogprobs, const 
         actor_logprob_backward(t->be, t->dxg, grad_of(t, grads, m->params.lm_head), t->dlp_v,
                                dentropy ? t->dent_v : NULL, t->xg, m->params.lm_head, t->tgt_v,
                                t->lse_v, t->ent_v, nv, C, c->vocab_size, t->vc, t->lm_scratch);
+        scale_rows(t, t->dxg, nv);  // back through xg / T
         ops->rmsnorm_backward(ctx, t->dxn, grad_of(t, grads, m->params.final_norm), t->dxg, t->xg_in,
                               m->params.final_norm, nv, C, c->rms_eps, 0);
         for (int r = 0; r < nv; r++)

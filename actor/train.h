@@ -65,6 +65,9 @@ typedef struct actor_train_options {
     int vocab_chunk;  // ids per lm_head chunk; <= 0 or >= V: the whole vocabulary
     int recompute;    // 1: keep only each layer's input during the forward and
                       // recompute the layer's activations in the backward
+    float temperature;  // > 0: the log-probs (and entropies) are those of
+                        // softmax(logits / temperature), the sampling
+                        // temperature (verl, TRL); 0 or 1: the raw logits
 } actor_train_options;
 
 // actor_train_create with every option. Activation memory, in floats, for

@@ -75,7 +75,7 @@ static rlc_status run_case(const char *name, const actor_config *c, int n_docs, 
     actor_model_init_random(m, 1234, 0.02f);
     const actor_params *p = actor_model_params(m);
     int T = n_docs * doc_len;
-    actor_train_options o = {T, chunk, recompute};
+    actor_train_options o = {.max_tokens = T, .vocab_chunk = chunk, .recompute = recompute};
     actor_trainer *t = NULL;
     rlc_status s = actor_train_create_opts(m, &o, &t);
     int *tokens = rlc_malloc(sizeof(int) * T), *targets = rlc_malloc(sizeof(int) * T);

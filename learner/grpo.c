@@ -65,6 +65,7 @@ static rlc_status create_gpu(grpo_trainer *t) {
     const grpo_config *c = &t->cfg;
     rlc_status s = actor_gpu_trainer_create(t->policy, c->cuda_device, c->cuda_bf16, c->micro_batch_tokens,
                                             c->vocab_chunk, c->recompute, &t->gpu);
+    if (s == RLC_OK) s = actor_gpu_train_set_temperature(t->gpu, (float)c->temperature);
     if (s != RLC_OK) return rlc_error_wrap(s, "GRPO: the policy's trainer on model.device \"cuda:%d\"", c->cuda_device);
     RLC_INFO("GRPO: the policy trains on cuda:%d (%s%s)%s%s", c->cuda_device, c->cuda_bf16 ? "bf16" : "fp32",
              c->recompute ? ", recompute" : "", grpo_kl_needed(c) ? "; the reference model runs on the CPU" : "",
@@ -76,7 +77,7 @@ static rlc_status create(grpo_trainer *t, actor_model *ref) {
     const grpo_config *c = &t->cfg;
     size_t T = (size_t)c->micro_batch_tokens;
     actor_train_options to = {.max_tokens = c->micro_batch_tokens, .vocab_chunk = c->vocab_chunk,
-                              .recompute = c->recompute};
+                              .recompute = c->recompute, .temperature = (float)c->temperature};
     if (c->cuda) RLC_TRY(create_gpu(t));
     else RLC_TRY(actor_train_create_opts(t->policy, &to, &t->fwd));
     if (grpo_kl_needed(c)) {

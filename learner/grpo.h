@@ -117,6 +117,9 @@ typedef struct grpo_config {
     int overlong_buffer;        // DAPO soft overlong penalty: L_c tokens (0: off)
     double overlong_penalty;    // its factor: reward += min(0, -(L - (L_max - L_c)) / L_c * factor)
     int max_new_tokens;         // L_max: sampling.max_new_tokens
+    double temperature;         // sampling.temperature: the policy's and the reference's
+                                // log-probs are log_softmax(logits / T), as the rollout
+                                // samples (verl, TRL); 0 (greedy) counts as 1
 } grpo_config;
 
 // lr 1e-6 constant (no warm-up, total_steps 1000), AdamW (0.9, 0.999, 1e-8,
@@ -125,7 +128,8 @@ typedef struct grpo_config {
 // rl_policy_defaults (3, 5, truncate), vanilla policy loss, token-mean, KL
 // off (k3), entropy 0, GRPO with eps 1e-6, no dynamic sampling,
 // max_staleness 0, accuracy threshold 1.0, gamma 1, no overlong penalty
-// (factor 1, max_new_tokens 1024): the experiment defaults (docs/config.md).
+// (factor 1, max_new_tokens 1024), temperature 1: the experiment defaults
+// (docs/config.md).
 void grpo_config_default(grpo_config *c);
 
 // Fills c (after grpo_config_default) from an experiment: algorithm.name
@@ -144,8 +148,8 @@ void grpo_config_default(grpo_config *c);
 // (grpo_adv_parse's names: any but its default "grpo" overrides the name's
 // estimator), adv_eps, recompute_proximal, accuracy_threshold, gamma,
 // policy_loss (vanilla, gspo), overlong_buffer, overlong_penalty,
-// sampling.max_new_tokens, model.device (cuda, cuda_device) and model.dtype
-// (cuda_bf16).
+// sampling.max_new_tokens, sampling.temperature, model.device (cuda,
+// cuda_device) and model.dtype (cuda_bf16).
 // RLC_ERR_CONFIG names the key; RLC_ERR_UNSUPPORTED for model.device cuda in
 // a build without CUDA (kernels_cuda_require's message).
 rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c);

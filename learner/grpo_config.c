@@ -47,6 +47,7 @@ void grpo_config_default(grpo_config *c) {
     c->gamma = 1.0;
     c->overlong_penalty = 1.0;
     c->max_new_tokens = 1024;
+    c->temperature = 1.0;
     c->cuda_bf16 = 1;
 }
 
@@ -147,6 +148,10 @@ rlc_status grpo_config_from_exp(const rlc_exp *e, grpo_config *c) {
                           "%lld out of range", buf, max_new);
     c->overlong_buffer = (int)buf;
     c->max_new_tokens = (int)max_new;
+    RLC_TRY(rlc_exp_get_number(e, "sampling.temperature", &c->temperature));
+    if (!(c->temperature >= 0 && c->temperature <= 1e6))
+        return rlc_errorf(RLC_ERR_CONFIG, "experiment: sampling.temperature %g is not in [0, 1e6]", c->temperature);
+    if (c->temperature == 0) c->temperature = 1.0;  // greedy rollouts: the raw log-probs
     RLC_TRY(name_estimator(name, norm_std, &c->adv));
     if (strcmp(name, "ppo") == 0) c->ppo.enabled = 1;  // GAE with a critic (learner/ppo.c)
     // algorithm.advantage other than its default "grpo" overrides the name's estimator

@@ -94,7 +94,7 @@ static const exp_field fields[] = {
     {"critic.cliprange_value", T_NUMBER, "0.5", "PPO: value clipping around the old values (verl's cliprange_value)"},
 
     {"sampling.max_new_tokens", T_INT, "1024", "completion length limit (finish_reason \"length\")"},
-    {"sampling.temperature", T_NUMBER, "1.0", "sampling temperature"},
+    {"sampling.temperature", T_NUMBER, "1.0", "sampling temperature; the learner divides its logits by it too (log_softmax(logits / T), as verl and TRL)"},
     {"sampling.top_p", T_NUMBER, "1.0", "nucleus sampling (1: off)"},
     {"sampling.top_k", T_INT, "0", "top-k sampling (0: off)"},
     {"sampling.stop", T_LIST, "[]", "extra stop strings"},

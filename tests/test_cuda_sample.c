@@ -1,6 +1,7 @@
 // test_cuda_sample.c: GPU sampling against the CPU sampler's rule, for f32
 // and bf16 logits: greedy ids equal kernels_argmax (ties included, the lowest
-// id), log-probs equal the raw log-softmax, greedy rows leave their RNG alone
+// id), log-probs equal log_softmax(logits / T) (the raw one when greedy),
+// greedy rows leave their RNG alone
 // and sampled rows advance it by one xorshift64* step; many rows of the same
 // logits with different seeds give frequencies that follow the tempered,
 // top-k / top-p truncated distribution (chi-square within 5 sigma), and ids
@@ -206,7 +207,11 @@ static void check_distribution(kc_ctx *c, kc_dtype dt, int V, float temp, int k,
 
     long *count = rlc_calloc(V, sizeof(long));
     int outside = 0, bad_lp = 0, bad_rng = 0, bad_id = 0;
+    // The expected log-prob: log_softmax(row / T) (the raw one at T = 1).
     const float lse = kernels_logsumexp(row, V);
+    double mx = row[0], tz = 0;
+    for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+    for (int j = 0; j < V; j++) tz += exp((row[j] - mx) / temp);
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= V) {
             bad_id++;
@@ -214,7 +219,8 @@ static void check_distribution(kc_ctx *c, kc_dtype dt, int V, float temp, int k,
         }
         count[ids[i]]++;
         outside += q[ids[i]] == 0;
-        bad_lp += !(fabs(lp[i] - (row[ids[i]] - lse)) <= 2e-5);
+        double want = temp == 1.0f ? row[ids[i]] - lse : (row[ids[i]] - mx) / temp - log(tz);
+        bad_lp += !(fabs(lp[i] - want) <= 5e-5);
         bad_rng += after[i] != xorshift_step(rng[i]);
     }
     double chi2 = 0;
@@ -233,7 +239,7 @@ static void check_distribution(kc_ctx *c, kc_dtype dt, int V, float temp, int k,
               top_p, outside);
     CHECK_MSG(chi2 <= bound, "%s V=%d k=%d p=%g: chi2 %.1f > %.1f (df %d)", kc_dtype_name(dt), V, k, top_p, chi2,
               bound, df);
-    CHECK_MSG(bad_lp == 0, "%d sampled log-probs differ from the raw log-softmax", bad_lp);
+    CHECK_MSG(bad_lp == 0, "%d sampled log-probs differ from log_softmax(logits / T)", bad_lp);
     CHECK_MSG(bad_rng == 0, "%d RNG states not advanced by exactly one xorshift64* step", bad_rng);
     kc_free(c, dx);
     rows_free(c, &d);

@@ -180,7 +180,7 @@ typedef struct {
 } result;
 
 static int cpu_run(actor_model *m, const batch *bt, result *r) {
-    actor_train_options o = {T_MAX, 0, 0};
+    actor_train_options o = {.max_tokens = T_MAX};
     actor_trainer *t = NULL;
     CHECK_OK(actor_train_create_opts(m, &o, &t));
     if (!t) return 0;

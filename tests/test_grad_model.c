@@ -15,6 +15,9 @@
 //       max |grad - fd| / max|grad of the tensor| < MODEL_TOL (2e-5; measured worst 1.7e-6);
 //   - recomputation and other vocabulary chunks give the same gradients
 //     (bit-identical for recompute: same ops in the same order);
+//   - a sampling temperature T gives the log-probs, entropies and gradients
+//     of the model with its final norm scaled by 1 / T (the chain rule for
+//     the norm's own gradient);
 //   - a second backward adds the same gradient again; errors: backward
 //     before forward is RLC_ERR_STATE, a bad batch RLC_ERR_ARG.
 #include <math.h>    // exp, log, sqrt, cos, sin
@@ -277,6 +280,57 @@ static void fd_check(const char *name, const actor_params *p, ref_model *rp, con
     printf("%s: worst tensor %s: %.2e (tolerance %.0e)\n", name, worst_name, worst_all, MODEL_TOL);
 }
 
+// The sampling temperature (actor_train_options.temperature): logits / T are
+// the logits of the same model with its final norm weight scaled by 1 / T,
+// so the tempered trainer's log-probs, entropies and gradients must equal the
+// raw trainer's on that model (already checked against float64 and finite
+// differences above), except the final norm's gradient, which is 1 / T times
+// the scaled model's (the chain rule through g / T).
+static void check_temperature(const char *name, actor_model *m, const actor_batch *b, const float *a,
+                              const float *bb) {
+    const float temp = 0.7f;
+    actor_params *p = actor_model_params(m);
+    int C = actor_model_config(m)->hidden_size;
+    size_t fn0 = (size_t)(p->final_norm - p->data);
+    float lp_t[T], ent_t[T], lp_r[T], ent_r[T];
+    float *g_t = rlc_calloc(p->numel, sizeof(float)), *g_r = rlc_calloc(p->numel, sizeof(float));
+    float *saved = rlc_malloc(sizeof(float) * (size_t)C);
+    actor_train_options o = {.max_tokens = 16, .vocab_chunk = 8, .temperature = temp};
+    actor_trainer *tt, *tr;
+    CHECK_OK(actor_train_create_opts(m, &o, &tt));
+    o.temperature = 0;
+    CHECK_OK(actor_train_create_opts(m, &o, &tr));
+    if (!tt || !tr || !g_t || !g_r || !saved) goto done;
+    CHECK_OK(actor_train_forward(tt, b, lp_t, ent_t));
+    CHECK_OK(actor_train_backward(tt, a, bb, g_t));
+    float lp_raw[T];  // the untempered log-probs: the temperature must change them
+    CHECK_OK(actor_train_forward(tr, b, lp_raw, NULL));
+    double moved = 0;
+    for (int i = 0; i < T; i++) moved = fmax(moved, fabs(lp_t[i] - lp_raw[i]));
+    CHECK_MSG(moved > 1e-3, "%s: temperature %g leaves the log-probs as they were (%.2e)", name, (double)temp, moved);
+    memcpy(saved, p->final_norm, sizeof(float) * (size_t)C);
+    for (int i = 0; i < C; i++) p->final_norm[i] /= temp;
+    CHECK_OK(actor_train_forward(tr, b, lp_r, ent_r));
+    CHECK_OK(actor_train_backward(tr, a, bb, g_r));
+    memcpy(p->final_norm, saved, sizeof(float) * (size_t)C);
+    double fw = 0, gmax = 0, gd = 0;
+    for (int i = 0; i < T; i++)
+        fw = fmax(fw, fmax(fabs(lp_t[i] - lp_r[i]) / (1 + fabs(lp_r[i])), fabs(ent_t[i] - ent_r[i]) / (1 + fabs(ent_r[i]))));
+    for (size_t i = 0; i < p->numel; i++) {
+        double want = i >= fn0 && i < fn0 + (size_t)C ? g_r[i] / temp : g_r[i];
+        gmax = fmax(gmax, fabs(want));
+        gd = fmax(gd, fabs(g_t[i] - want));
+    }
+    printf("%s: temperature %.1f vs the final norm scaled by 1/T: log-probs %.2e, gradients %.2e (of max %.2e)\n",
+           name, (double)temp, fw, gd, gmax);
+    CHECK_MSG(fw < FWD_TOL, "%s: tempered log-probs differ by %.2e", name, fw);
+    CHECK_MSG(gd < 1e-5 * gmax, "%s: tempered gradients differ by %.2e (max %.2e)", name, gd, gmax);
+done:
+    actor_train_free(tt);
+    actor_train_free(tr);
+    rlc_free(g_t), rlc_free(g_r), rlc_free(saved);
+}
+
 static void check_model(const char *name, actor_arch arch, int tied) {
     actor_config c = tiny_config(arch, tied);
     actor_model *m;
@@ -334,7 +388,7 @@ static void check_model(const char *name, actor_arch arch, int tied) {
     // Recompute (bit-identical) and other vocabulary chunks (rounding only).
     static const int chunks[] = {1, 37, 1000};
     for (int k = -1; k < 3; k++) {
-        actor_train_options o = {16, k < 0 ? 8 : chunks[k], k < 0};
+        actor_train_options o = {.max_tokens = 16, .vocab_chunk = k < 0 ? 8 : chunks[k], .recompute = k < 0};
         actor_trainer *t2;
         CHECK_OK(actor_train_create_opts(m, &o, &t2));
         if (!t2) continue;
@@ -356,6 +410,8 @@ static void check_model(const char *name, actor_arch arch, int tied) {
         CHECK(actor_train_bytes(t2) == actor_train_bytes_for(actor_model_config(m), &o));
         actor_train_free(t2);
     }
+
+    check_temperature(name, m, &b, a, bb);
 
     // Bad batches change nothing and say why.
     int bad_cu[NS + 1] = {0, 6, 5, 13}, bad_tok[T];
@@ -413,7 +469,7 @@ static void check_hidden(const char *name, actor_arch arch, int tied) {
     fd_check(name, p, &r, grad);
 
     // recompute: the same bytes
-    actor_train_options o = {16, 8, 1};
+    actor_train_options o = {.max_tokens = 16, .vocab_chunk = 8, .recompute = 1};
     actor_trainer *t2;
     CHECK_OK(actor_train_create_opts(m, &o, &t2));
     if (t2) {

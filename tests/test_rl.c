@@ -13,7 +13,9 @@
 //      (drawn = trained + cut), each prompt ends by its exit rule or the
 //      fallback, and the rounds stay within ada_rounds;
 //   6. the DUMP curriculum (dump_ucb.lua) over two sources: the weights are
-//      logged on every line, sum to 1 and change as the statistics come in.
+//      logged on every line, sum to 1 and change as the statistics come in;
+//   7. sampling at temperature 0.6: the behaviour and the learner's log-probs
+//      agree (approx_kl ~ 0, nothing clipped on the first minibatch).
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -232,6 +234,25 @@ static json_t *run_lines(const char *dir, const char *const *extra) {
 
 static long num(const json_t *o, const char *key) { return (long)json_integer_value(json_object_get(o, key)); }
 
+// Sampling at temperature 0.6: the worker's behaviour log-probs are those of
+// softmax(logits / 0.6) and the learner divides its logits by the same
+// temperature, so on the first minibatch (k = 0, nothing updated yet) the
+// ratio is 1: approx_kl ~ 0 and nothing clipped. (test_sampler checks that
+// the sampler's log-probs are tempered; a learner left on the raw logits, as
+// without sampling.temperature reaching grpo_config, would differ from them
+// by a large fraction of a nat per token.)
+static void temperature_run(const char *dir) {
+    const char *extra[] = {"algorithm.steps=2", "sampling.temperature=0.6", NULL};
+    json_t *lines = run_lines(dir, extra);
+    CHECK_MSG(json_array_size(lines) == 2, "temperature 0.6: %zu metric lines", json_array_size(lines));
+    const json_t *first = json_array_get(lines, 0);
+    double kl = json_number_value(json_object_get(first, "approx_kl"));
+    double clip = json_number_value(json_object_get(first, "clipfrac"));
+    CHECK_MSG(first && fabs(kl) < 1e-5 && clip == 0, "temperature 0.6, step 1: approx_kl %g, clipfrac %g", kl, clip);
+    printf("temperature 0.6: step 1 approx_kl %.2e, clipfrac %g (behaviour and learner agree)\n", kl, clip);
+    json_decref(lines);
+}
+
 static void ada_run(const char *dir) {
     const char *extra[] = {"algorithm.steps=4", "algorithm.adaptive_sampling=balanced", "algorithm.ada_rounds=3",
                            "algorithm.ada_samples_per_round=4", "algorithm.ada_positive_threshold=0.5", NULL};
@@ -298,6 +319,8 @@ int main(void) {
     multi_process(dir);
     snprintf(dir, sizeof dir, "%s/sigint", base);
     interrupt_and_resume(dir);
+    snprintf(dir, sizeof dir, "%s/temp", base);
+    temperature_run(dir);
     snprintf(dir, sizeof dir, "%s/ada", base);
     ada_run(dir);
     snprintf(dir, sizeof dir, "%s/dump", base);

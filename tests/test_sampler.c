@@ -1,5 +1,5 @@
-// test_sampler.c: the sampler: greedy is argmax; the log-prob is the raw
-// log-softmax (independent of temperature and truncation); top-k and top-p
+// test_sampler.c: the sampler: greedy is argmax; the log-prob is
+// log_softmax(logits / T) (the raw one when greedy; before truncation); top-k and top-p
 // never pick outside their set; empirical frequencies follow the tempered,
 // truncated distribution; the same seed gives the same draws.
 #include <math.h>
@@ -25,16 +25,22 @@ int main(void) {
     CHECK_MSG(fabs(lp - (3.0 - lse)) < 1e-6, "greedy logprob %g vs %g", lp, 3.0 - lse);
 
     // Temperature 0.7, top-k 3: only {4, 0, 1}; frequencies follow
-    // softmax(logits / 0.7) renormalized over them; log-probs stay raw.
+    // softmax(logits / 0.7) renormalized over them; the log-probs are
+    // log_softmax(logits / 0.7) over the whole vocabulary (before top-k), as
+    // the learner computes them.
     s.temperature = 0.7f;
     s.top_k = 3;
+    double lse_t = 0;
+    for (int j = 0; j < V; j++) lse_t += exp(logits[j] / 0.7);
+    lse_t = log(lse_t);
     int counts[V] = {0};
     const int draws = 200000;
     for (int i = 0; i < draws; i++) {
         int t = actor_sample(logits, V, &s, &rng, scratch, &lp);
         counts[t]++;
-        if (fabs(lp - (logits[t] - lse)) > 1e-5) {
-            CHECK_MSG(0, "logprob of %d is %g, expected raw %g", t, lp, logits[t] - lse);
+        double want = logits[t] / 0.7 - lse_t;
+        if (fabs(lp - want) > 1e-5) {
+            CHECK_MSG(0, "logprob of %d is %g, expected log_softmax(logits / 0.7) %g", t, lp, want);
             break;
         }
     }
@@ -51,13 +57,15 @@ int main(void) {
     s.temperature = 1.0f;
     s.top_k = 0;
     s.top_p = 0.8f;
-    int seen_other = 0, seen[V] = {0};
+    int seen_other = 0, seen[V] = {0}, bad_lp = 0;
     for (int i = 0; i < 20000; i++) {
         int t = actor_sample(logits, V, &s, &rng, scratch, &lp);
         seen[t]++;
         seen_other |= (t != 4 && t != 0);
+        bad_lp += fabs(lp - (logits[t] - lse)) > 1e-6;  // T = 1: the raw log-softmax
     }
     CHECK(!seen_other);
+    CHECK_MSG(bad_lp == 0, "%d log-probs at T=1 differ from the raw log-softmax", bad_lp);
     double p4 = exp(3.0) / (exp(3.0) + exp(2.0));
     CHECK_MSG(fabs((double)seen[4] / 20000 - p4) < 0.015, "top-p freq %g vs %g", (double)seen[4] / 20000, p4);
 

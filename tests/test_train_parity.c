@@ -118,7 +118,7 @@ static void check_one(actor_model *m, const record_file *f, const char *name, in
     if (!(tok && cu && tgt && rl && rlp && rent)) return;
     int T = (int)tok->count;
     actor_batch b = {T, (int)cu->count - 1, tok->data, cu->data, tgt->data};
-    actor_train_options o = {T, vocab_chunk, recompute};
+    actor_train_options o = {.max_tokens = T, .vocab_chunk = vocab_chunk, .recompute = recompute};
     actor_trainer *t;
     CHECK_OK(actor_train_create_opts(m, &o, &t));
     if (!t) return;

@@ -458,6 +458,29 @@ extern "C" void kc_add(kc_ctx *c, kc_dtype dt, void *out, const void *a, const v
     kc_launched(c, "kc_add");
 }
 
+template <typename T>
+__global__ void scale_kernel(T *x, float s, size_t n, size_t n_packs) {
+    constexpr int W = kc_pack_width<T>();
+    for (size_t p = KC_GRID_START; p < n_packs; p += KC_GRID_STRIDE) {
+        float v[W];
+        ld_pack(v, x, p * W);
+#pragma unroll
+        for (int j = 0; j < W; j++) v[j] *= s;
+        st_pack(x, p * W, v);
+    }
+    for (size_t i = n_packs * W + KC_GRID_START; i < n; i += KC_GRID_STRIDE) kc_st(x, i, kc_ld(x, i) * s);
+}
+
+extern "C" void kc_scale(kc_ctx *c, kc_dtype dt, void *x, float s, size_t n) {
+    if (n == 0) return;
+    bool aligned = aligned16(x);
+    KC_DISPATCH(dt, T, {
+        size_t np = packs_of<T>(n, aligned);
+        scale_kernel<T><<<elementwise_blocks<T>(n, np), 256, 0, c->stream>>>((T *)x, s, n, np);
+    });
+    kc_launched(c, "kc_scale");
+}
+
 template <typename T, bool LOG>
 static void softmax_launch(kc_ctx *c, T *out, const T *x, int n, int V) {
     constexpr int W = kc_pack_width<T>();

@@ -41,6 +41,8 @@ void kc_swiglu_backward(kc_ctx *c, kc_dtype dt, void *dgate, void *dup, const vo
 
 // out (n) = a + b. out may alias a.
 void kc_add(kc_ctx *c, kc_dtype dt, void *out, const void *a, const void *b, size_t n);
+// x (n) *= s, in place.
+void kc_scale(kc_ctx *c, kc_dtype dt, void *x, float s, size_t n);
 
 // Row-wise over x (n, V): softmax in place; log-softmax into out (may alias x).
 void kc_softmax(kc_ctx *c, kc_dtype dt, void *x, int n, int V);

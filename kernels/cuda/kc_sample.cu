@@ -222,7 +222,13 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
     // p_j = exp((x_j - max) / T), kept in scratch for the passes below.
     float *p = scratch + (size_t)row * V;
     const float inv_t = 1.0f / temp;
-    for (int j = tid; j < V; j += nt) p[j] = expf((kc_ld(x, j) - m) * inv_t);
+    float pt = 0.0f;
+    for (int j = tid; j < V; j += nt) {
+        p[j] = expf((kc_ld(x, j) - m) * inv_t);
+        pt += p[j];
+    }
+    // The tempered log-sum-exp (minus max / T) for the log-prob, as the CPU sampler.
+    const float tempered_ls = temp != 1.0f ? logf(kc_block_sum(pt, sh.redf)) : 0.0f;
     __syncthreads();  // p is read by other threads below (global memory, same block)
 
     // The kept set: keys above thr plus the first n_ties ids whose key is thr.
@@ -306,7 +312,7 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
     if (id < 0) id = best;
     if (tid == 0) {
         ids[row] = id;
-        logprob[row] = kc_ld(x, id) - lse;
+        logprob[row] = temp != 1.0f ? (kc_ld(x, id) - m) * inv_t - tempered_ls : kc_ld(x, id) - lse;
     }
 }
 

@@ -1,7 +1,8 @@
 // kc_sample.h: token sampling on the GPU, one row of logits per sequence:
 // greedy, temperature, top-k and top-p, as actor_sample (actor/generate.h)
-// with the same xorshift64* generator per row; the log-prob written is the
-// raw log-softmax at the chosen id (the behaviour log-prob the learner needs).
+// with the same xorshift64* generator per row; the log-prob written is
+// log_softmax(logits / T) at the chosen id (the raw log-softmax when greedy),
+// the behaviour log-prob the learner compares with, as actor_sample.
 #ifndef RLC_KC_SAMPLE_H
 #define RLC_KC_SAMPLE_H
 
