@@ -8,6 +8,8 @@
 //     dL/dentropy) vs the CPU: rel L2 <= 1e-4 in float32, <= 5e-2 in bf16;
 //     in float32 every tensor's gradient within 1e-3; outputs poisoned first;
 //   - recompute on and off give the same float32 result (<= 1e-5);
+//   - at sampling temperature 0.7, the same comparisons against the CPU
+//     trainer at 0.7 (log-probs, entropies, gradient);
 //   - a second forward + backward adds: 2x the gradient;
 //   - three AdamW steps (clipping active, decay on 2-D tensors) vs
 //     optim_adamw_step fed the same gradients: updates, moments and norms,
@@ -179,8 +181,8 @@ typedef struct {
     float *grad;  // (numel)
 } result;
 
-static int cpu_run(actor_model *m, const batch *bt, result *r) {
-    actor_train_options o = {.max_tokens = T_MAX};
+static int cpu_run(actor_model *m, const batch *bt, float temperature, result *r) {
+    actor_train_options o = {.max_tokens = T_MAX, .temperature = temperature};
     actor_trainer *t = NULL;
     CHECK_OK(actor_train_create_opts(m, &o, &t));
     if (!t) return 0;
@@ -193,13 +195,16 @@ static int cpu_run(actor_model *m, const batch *bt, result *r) {
 
 // ---- the GPU runs ---------------------------------------------------------------------
 
-// One forward + backward on a fresh trainer; with `twice`, a second one
-// without zeroing must double the gradient.
-static int gpu_run(actor_model *m, const batch *bt, int bf16, int recompute, int twice, result *r) {
+// One forward + backward on a fresh trainer at the sampling temperature
+// (0: none); with `twice`, a second one without zeroing must double the
+// gradient.
+static int gpu_run(actor_model *m, const batch *bt, int bf16, int recompute, int twice, float temperature,
+                   result *r) {
     size_t numel = actor_model_params(m)->numel;
     actor_gpu_trainer *t = NULL;
     CHECK_OK(actor_gpu_trainer_create(m, 0, bf16, T_MAX, VOCAB_CHUNK, recompute, &t));
     if (!t) return 0;
+    CHECK_OK(actor_gpu_train_set_temperature(t, temperature));
     CHECK(actor_gpu_numel(t) == numel);
     CHECK(actor_gpu_train_backward(t, bt->dlp, bt->dent) == RLC_ERR_STATE);
     for (int i = 0; i < T_MAX; i++) r->lp[i] = r->ent[i] = NAN;
@@ -290,7 +295,7 @@ static void check_adamw(actor_model *m, const batch *bt, int bf16) {
     memcpy(p2->data, cpu_p, numel * sizeof(float));
     result ref;
     ref.grad = g;
-    if (cpu_run(m2, bt, &ref)) {
+    if (cpu_run(m2, bt, 0, &ref)) {
         CHECK_OK(actor_gpu_train_forward(t, &bt->b, lp, ent));
         compare("log-probs after the steps", lp, ref.lp, (size_t)bt->T, bf16 ? TOL_BF16 : TOL_F32);
     }
@@ -322,14 +327,14 @@ static void check_model(const char *name, actor_arch arch) {
     ref.grad = malloc(p->numel * sizeof(float));
     r.grad = malloc(p->numel * sizeof(float));
     r_rc.grad = malloc(p->numel * sizeof(float));
-    if (!cpu_run(m, &bt, &ref)) goto done;
+    if (!cpu_run(m, &bt, 0, &ref)) goto done;
 
     for (int bf16 = 0; bf16 <= 1; bf16++) {
         double tol = bf16 ? TOL_BF16 : TOL_F32;
         for (int rc = 0; rc <= 1; rc++) {
             result *x = rc ? &r_rc : &r;
             printf("  %s%s\n", bf16 ? "bf16" : "f32", rc ? ", recompute" : "");
-            if (!gpu_run(m, &bt, bf16, rc, !bf16 && !rc, x)) continue;
+            if (!gpu_run(m, &bt, bf16, rc, !bf16 && !rc, 0, x)) continue;
             check_written("log-probs", x->lp, &bt);
             check_written("entropies", x->ent, &bt);
             compare("log-probs vs CPU", x->lp, ref.lp, (size_t)bt.T, tol);
@@ -342,6 +347,17 @@ static void check_model(const char *name, actor_arch arch) {
             compare("recompute: same gradient", r_rc.grad, r.grad, p->numel, TOL_SAME);
         }
     }
+    // A sampling temperature: the GPU's tempered log-probs, entropies and
+    // gradient against the CPU trainer's at the same temperature.
+    if (cpu_run(m, &bt, 0.7f, &ref))
+        for (int bf16 = 0; bf16 <= 1; bf16++) {
+            double tol = bf16 ? TOL_BF16 : TOL_F32;
+            printf("  %s, temperature 0.7\n", bf16 ? "bf16" : "f32");
+            if (!gpu_run(m, &bt, bf16, 0, 0, 0.7f, &r)) continue;
+            compare("tempered log-probs vs CPU", r.lp, ref.lp, (size_t)bt.T, tol);
+            compare("tempered entropies vs CPU", r.ent, ref.ent, (size_t)bt.T, tol);
+            compare("tempered gradient vs CPU", r.grad, ref.grad, p->numel, tol);
+        }
     check_adamw(m, &bt, 0);
     check_adamw(m, &bt, 1);
 done:
