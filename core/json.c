@@ -1,8 +1,10 @@
 // json.c: jansson wrappers that route allocation through the rlc hook and
-// turn parse and type errors into rlc status codes with readable messages.
+// turn parse and type errors into rlc status codes with readable messages;
+// the JSON-lines reader.
 #include "json.h"
 
 #include <pthread.h>  // pthread_once
+#include <string.h>   // memchr
 
 #include "alloc.h"   // rlc_malloc, rlc_free
 #include "fileio.h"  // rlc_read_file
@@ -112,4 +114,30 @@ void rlc_json_put_string(FILE *f, const char *s) {
         else fputc(ch, f);
     }
     fputc('"', f);
+}
+
+rlc_status rlc_jsonl_each(const char *path, rlc_jsonl_fn fn, void *ud) {
+    char *buf;
+    size_t len;
+    RLC_TRY(rlc_read_file(path, &buf, &len));
+    rlc_status s = RLC_OK;
+    int stop = 0;
+    long line = 0;
+    for (size_t at = 0; s == RLC_OK && !stop && at < len;) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - buf) : len, a = at;
+        line++;
+        while (a < end && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r')) a++;
+        if (a < end) {
+            char where[4200];
+            snprintf(where, sizeof where, "%s:%ld", path, line);
+            json_t *rec = NULL;
+            s = rlc_json_load_buffer(buf + a, end - a, where, &rec);
+            if (s == RLC_OK) s = fn(ud, rec, where, &stop);
+            json_decref(rec);
+        }
+        at = end + 1;
+    }
+    rlc_free(buf);
+    return s;
 }

@@ -31,6 +31,15 @@ rlc_status rlc_json_opt_number(const json_t *obj, const char *key, const char *w
 rlc_status rlc_json_opt_bool(const json_t *obj, const char *key, const char *what, int def,
                              int *out);
 
+// Reads a JSON-lines file and calls fn(ud, rec, where, &stop) for each line
+// that is not blank, parsed (rec is borrowed for the call; where is
+// "path:LINE"). fn returns RLC_OK to go on, and sets stop to end the reading
+// early without an error. Returns the first failure: reading the file
+// (RLC_ERR_IO), a line that is not JSON (RLC_ERR_FORMAT naming
+// path:LINE:COLUMN), or fn's own status.
+typedef rlc_status (*rlc_jsonl_fn)(void *ud, const json_t *rec, const char *where, int *stop);
+rlc_status rlc_jsonl_each(const char *path, rlc_jsonl_fn fn, void *ud);
+
 // Writes s (UTF-8, NUL-terminated) to f as a JSON string literal: quotes and
 // backslashes escaped, control characters as \n or \u00XX. For JSON lines
 // written a field at a time, without building a json_t.

@@ -6,7 +6,7 @@
 #include <string.h>  // memset, strlen, strstr
 
 #include "actor/chat.h"     // chat_template_from_name, chat_render
-#include "core/core.h"      // rlc_calloc, rlc_free, rlc_now, rlc_read_file, rlc_json_load_buffer
+#include "core/core.h"      // rlc_calloc, rlc_free, rlc_now, rlc_jsonl_each
 #include "eval.h"
 #include "reward/reward.h"  // rlc_math_grade
 
@@ -235,29 +235,39 @@ static rlc_status render(const chat_template *tpl, const char *text, char **out)
     return chat_render(tpl, &msg, 1, 1, out, &len);
 }
 
-static rlc_status add_record(lrn_eval_set *set, int *cap, const json_t *rec, const char *prompt_key,
-                             const char *answer_key, const chat_template *tpl, const char *where) {
-    const char *q = json_string_value(json_object_get(rec, prompt_key));
-    if (!q) return rlc_errorf(RLC_ERR_FORMAT, "%s: no string field \"%s\"", where, prompt_key);
-    char *answer = reference_of(json_object_get(rec, answer_key));
-    if (!answer) return rlc_errorf(RLC_ERR_FORMAT, "%s: no string or number field \"%s\"", where, answer_key);
-    if (set->n == *cap) {
-        int c = *cap ? 2 * *cap : 256;
+typedef struct {
+    lrn_eval_set *set;
+    int cap, n_max;
+    const char *prompt_key, *answer_key;
+    const chat_template *tpl;
+} set_loader;
+
+// One JSONL record (rlc_jsonl_fn) into the set.
+static rlc_status add_record(void *ud, const json_t *rec, const char *where, int *stop) {
+    set_loader *l = ud;
+    lrn_eval_set *set = l->set;
+    const char *q = json_string_value(json_object_get(rec, l->prompt_key));
+    if (!q) return rlc_errorf(RLC_ERR_FORMAT, "%s: no string field \"%s\"", where, l->prompt_key);
+    char *answer = reference_of(json_object_get(rec, l->answer_key));
+    if (!answer) return rlc_errorf(RLC_ERR_FORMAT, "%s: no string or number field \"%s\"", where, l->answer_key);
+    if (set->n == l->cap) {
+        int c = l->cap ? 2 * l->cap : 256;
         lrn_eval_example *ex = rlc_realloc(set->ex, (size_t)c * sizeof *ex);
         if (!ex) {
             rlc_free(answer);
             return rlc_errorf(RLC_ERR_NOMEM, "eval: out of memory");
         }
         set->ex = ex;
-        *cap = c;
+        l->cap = c;
     }
     char *prompt = NULL;
-    rlc_status s = render(tpl, q, &prompt);
+    rlc_status s = render(l->tpl, q, &prompt);
     if (s != RLC_OK) {
         rlc_free(answer);
         return s;
     }
     set->ex[set->n++] = (lrn_eval_example){.prompt = prompt, .answer = answer};
+    *stop = l->n_max > 0 && set->n >= l->n_max;
     return RLC_OK;
 }
 
@@ -267,27 +277,8 @@ rlc_status lrn_eval_set_load(const char *path, const char *prompt_key, const cha
     chat_template *tpl = NULL;
     const char *name = template_name && *template_name ? template_name : "plain";
     if (strcmp(name, "raw") != 0) RLC_TRY(chat_template_from_name(name, &tpl));
-    char *buf = NULL;
-    size_t len = 0;
-    rlc_status s = rlc_read_file(path, &buf, &len);
-    int cap = 0;
-    long line = 0;
-    for (size_t at = 0; s == RLC_OK && at < len && (n_max <= 0 || out->n < n_max);) {
-        const char *nl = memchr(buf + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - buf) : len, a = at;
-        line++;
-        while (a < end && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r')) a++;
-        if (a < end) {
-            char where[4200];
-            snprintf(where, sizeof where, "%s:%ld", path, line);
-            json_t *rec = NULL;
-            s = rlc_json_load_buffer(buf + a, end - a, where, &rec);
-            if (s == RLC_OK) s = add_record(out, &cap, rec, prompt_key, answer_key, tpl, where);
-            json_decref(rec);
-        }
-        at = end + 1;
-    }
-    rlc_free(buf);
+    set_loader l = {.set = out, .n_max = n_max, .prompt_key = prompt_key, .answer_key = answer_key, .tpl = tpl};
+    rlc_status s = rlc_jsonl_each(path, add_record, &l);
     chat_template_free(tpl);
     if (s == RLC_OK && out->n == 0) s = rlc_errorf(RLC_ERR_FORMAT, "%s: no records", path);
     if (s != RLC_OK) lrn_eval_set_free(out);

@@ -3,11 +3,10 @@
 // encode(response) + EOS trained. messages records: the chat template renders
 // the conversation; each assistant turn's text (what rendering the turn adds
 // after the generation prompt) is trained, the rest masked.
-#include <stdio.h>   // snprintf
-#include <string.h>  // memchr, strcmp, strncmp
+#include <string.h>  // strcmp, strlen, strncmp
 
 #include "actor/chat.h"  // chat_template_for, chat_render
-#include "core/core.h"   // rlc_read_file, rlc_json_load_buffer, RLC_WARN
+#include "core/core.h"   // rlc_jsonl_each, rlc_error_wrap
 #include "sft_internal.h"
 
 void sft_data_free(sft_dataset *d) {
@@ -130,45 +129,43 @@ static rlc_status conversation(sft_dataset *d, const sft_config *c, const tok_to
     return s;
 }
 
+typedef struct {
+    sft_dataset *d;
+    const sft_config *c;
+    const tok_tokenizer *tok;
+    int eos;
+    chat_template **tpl;
+    const char *path;
+} file_loader;
+
+// One JSONL record (rlc_jsonl_fn): a conversation or a prompt/response pair.
+static rlc_status load_record(void *ud, const json_t *rec, const char *where, int *stop) {
+    file_loader *l = ud;
+    const sft_config *c = l->c;
+    const json_t *msgs = json_object_get(rec, c->messages_key);
+    const char *p = json_string_value(json_object_get(rec, c->prompt_key));
+    const char *r = json_string_value(json_object_get(rec, c->response_key));
+    rlc_status s;
+    if (json_is_array(msgs)) {
+        s = *l->tpl ? RLC_OK
+                    : chat_template_for(l->tok, c->chat_template && *c->chat_template ? c->chat_template : NULL,
+                                        l->tpl);
+        if (s == RLC_OK) s = conversation(l->d, c, l->tok, *l->tpl, msgs, where);
+    } else if (p && r) {
+        s = prompt_response(l->d, c, l->tok, l->eos, p, r);
+    } else {
+        s = rlc_errorf(RLC_ERR_FORMAT, "%s: a record needs string fields \"%s\" and \"%s\", or a \"%s\" list",
+                       where, c->prompt_key, c->response_key, c->messages_key);
+    }
+    if (s != RLC_OK && s != RLC_ERR_FORMAT && strncmp(rlc_last_error(), l->path, strlen(l->path)) != 0)
+        s = rlc_error_wrap(s, "%s", where);
+    return s;
+}
+
 static rlc_status load_file(sft_dataset *d, const sft_config *c, const tok_tokenizer *tok, int eos,
                             chat_template **tpl, const char *path) {
-    char *buf;
-    size_t len;
-    RLC_TRY(rlc_read_file(path, &buf, &len));
-    rlc_status s = RLC_OK;
-    long line = 0;
-    for (size_t at = 0; at < len && s == RLC_OK;) {
-        const char *nl = memchr(buf + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        line++;
-        size_t a = at;
-        while (a < end && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r')) a++;
-        if (a < end) {
-            char where[1200];
-            snprintf(where, sizeof where, "%s:%ld", path, line);
-            json_t *rec = NULL;
-            s = rlc_json_load_buffer(buf + a, end - a, where, &rec);
-            const json_t *msgs = rec ? json_object_get(rec, c->messages_key) : NULL;
-            const char *p = rec ? json_string_value(json_object_get(rec, c->prompt_key)) : NULL;
-            const char *r = rec ? json_string_value(json_object_get(rec, c->response_key)) : NULL;
-            if (s != RLC_OK) {
-            } else if (json_is_array(msgs)) {
-                if (!*tpl) s = chat_template_for(tok, c->chat_template && *c->chat_template ? c->chat_template : NULL, tpl);
-                if (s == RLC_OK) s = conversation(d, c, tok, *tpl, msgs, where);
-            } else if (p && r) {
-                s = prompt_response(d, c, tok, eos, p, r);
-            } else {
-                s = rlc_errorf(RLC_ERR_FORMAT, "%s: a record needs string fields \"%s\" and \"%s\", or a \"%s\" list",
-                               where, c->prompt_key, c->response_key, c->messages_key);
-            }
-            if (s != RLC_OK && s != RLC_ERR_FORMAT && strncmp(rlc_last_error(), path, strlen(path)) != 0)
-                s = rlc_error_wrap(s, "%s", where);
-            json_decref(rec);
-        }
-        at = end + 1;
-    }
-    rlc_free(buf);
-    return s;
+    file_loader l = {d, c, tok, eos, tpl, path};
+    return rlc_jsonl_each(path, load_record, &l);
 }
 
 rlc_status sft_data_load(sft_dataset *d, const sft_config *c, const tok_tokenizer *tok, int eos) {
