@@ -11,9 +11,10 @@
 #include "core/core.h"        // rlc_last_error
 #include "kernels/kernels.h"  // kernels_set_threads
 #include "learner/eval.h"     // lrn_eval
+#include "learner/eval_compare.h"  // lrn_eval_compare, lrn_eval_read_accuracy
 
 typedef struct {
-    const char *model, *tokenizer, *data, *prompt_key, *answer_key, *template_name, *out;
+    const char *model, *tokenizer, *data, *prompt_key, *answer_key, *template_name, *out, *against;
     int n, threads, show, json;
     lrn_eval_options eval;
 } eval_cli;
@@ -42,6 +43,9 @@ static void usage(void) {
            "  --seed S              sampling seed (default 1)\n"
            "  --threads N           CPU threads (default: all cores)\n"
            "  --out FILE.jsonl      write every completion {example, sample, completion, correct, tokens}\n"
+           "  --against FILE.jsonl  compare with an earlier --out file of the same examples (say, the\n"
+           "                        model before training): examples better and worse, the change\n"
+           "                        with its paired standard error, and the exact sign test\n"
            "  --show N              print the first N completions to stderr\n"
            "  --json                print the result as one JSON line\n");
 }
@@ -68,6 +72,7 @@ static int parse(int argc, char **argv, eval_cli *o) {
         } else if (arg_str(argc, argv, &i, "--answer-key", &o->answer_key, &bad)) {
         } else if (arg_str(argc, argv, &i, "--template", &o->template_name, &bad)) {
         } else if (arg_str(argc, argv, &i, "--out", &o->out, &bad)) {
+        } else if (arg_str(argc, argv, &i, "--against", &o->against, &bad)) {
         } else if (arg_flag(argv, &i, "--json")) {
             o->json = 1;
         } else if (arg_int(argc, argv, &i, "--n", &v, &bad)) {
@@ -123,11 +128,15 @@ static int parse(int argc, char **argv, eval_cli *o) {
 typedef struct {
     FILE *out;
     int show, shown;
+    double *correct;  // (examples) correct samples of each, for --against; NULL without it
+    int *count;       // (examples) samples of each
+    double *base;     // (examples) the --against file's accuracy of each
 } sample_sink;
 
 static void on_sample(void *ud, int example, int sample, const char *completion, int n_tokens, int correct,
                       actor_finish finish) {
     sample_sink *k = ud;
+    if (k->correct) k->correct[example] += correct, k->count[example]++;
     if (k->shown < k->show) {
         k->shown++;
         fprintf(stderr, "--- example %d sample %d: %s%s\n%s\n", example, sample, correct ? "correct" : "wrong",
@@ -141,13 +150,19 @@ static void on_sample(void *ud, int example, int sample, const char *completion,
     fputs("}\n", k->out);
 }
 
-static void print_result(const eval_cli *o, const lrn_eval_result *r) {
+static void print_result(const eval_cli *o, const lrn_eval_result *r, const lrn_eval_paired *cmp) {
     const lrn_eval_options *e = &o->eval;
     if (o->json) {
-        printf("{\"examples\": %d, \"samples\": %d, \"temperature\": %g, \"pass@1\": %.6f, \"pass@%d\": %.6f, "
-               "\"pass@n\": %.6f, \"mean_len\": %.3f, \"truncated\": %ld, \"tokens_per_s\": %.1f, \"seconds\": %.3f}\n",
-               r->n_examples, r->n_samples, (double)e->temperature, r->pass1, r->k, r->pass_k, r->pass_n, r->mean_len,
-               r->truncated, r->tokens_per_s, r->seconds);
+        printf("{\"examples\": %d, \"samples\": %d, \"temperature\": %g, \"pass@1\": %.6f", r->n_examples,
+               r->n_samples, (double)e->temperature, r->pass1);
+        if (r->k > 1) printf(", \"pass@%d\": %.6f", r->k, r->pass_k);
+        printf(", \"pass@n\": %.6f, \"mean_len\": %.3f, \"truncated\": %ld, \"tokens_per_s\": %.1f, \"seconds\": %.3f",
+               r->pass_n, r->mean_len, r->truncated, r->tokens_per_s, r->seconds);
+        if (cmp)
+            printf(", \"against\": {\"pass@1\": %.6f, \"diff\": %.6f, \"se\": %.6f, \"better\": %d, \"worse\": %d, "
+                   "\"p_sign\": %.6g}",
+                   cmp->mean_a, cmp->diff, cmp->se, cmp->better, cmp->worse, cmp->p_sign);
+        printf("}\n");
         return;
     }
     printf("rlc eval: %s on %d examples of %s (%s, %d sample%s each, max %d new tokens)\n", o->model, r->n_examples,
@@ -161,6 +176,11 @@ static void print_result(const eval_cli *o, const lrn_eval_result *r) {
     }
     printf("mean completion length %.1f tokens, %ld truncated; %.0f tokens/s (%.2f s)\n", r->mean_len, r->truncated,
            r->tokens_per_s, r->seconds);
+    if (cmp)
+        printf("against %s: pass@1 %.4f -> %.4f (%+.1f points, paired standard error %.1f); %d examples better, "
+               "%d worse (sign test p = %.2g)\n",
+               o->against, cmp->mean_a, cmp->mean_b, 100 * cmp->diff, 100 * cmp->se, cmp->better, cmp->worse,
+               cmp->p_sign);
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -176,13 +196,28 @@ int cmd_eval(int argc, char **argv) {
     rlc_status s = actor_model_load(o.model, &m);
     if (s == RLC_OK) s = tok_load(o.tokenizer ? o.tokenizer : o.model, &tok);
     if (s == RLC_OK) s = lrn_eval_set_load(o.data, o.prompt_key, o.answer_key, o.template_name, o.n, &set);
+    if (s == RLC_OK && o.against) {
+        sink.correct = rlc_calloc((size_t)set.n, sizeof *sink.correct);
+        sink.count = rlc_calloc((size_t)set.n, sizeof *sink.count);
+        sink.base = rlc_calloc((size_t)set.n, sizeof *sink.base);
+        s = sink.correct && sink.count && sink.base ? RLC_OK : rlc_errorf(RLC_ERR_NOMEM, "eval: out of memory");
+        if (s == RLC_OK) s = lrn_eval_read_accuracy(o.against, set.n, sink.base);  // before the work (and --out)
+    }
     if (s == RLC_OK && o.out && !(sink.out = fopen(o.out, "wb"))) s = rlc_errorf(RLC_ERR_IO, "cannot write %s", o.out);
     o.eval.on_sample = on_sample;
     o.eval.ud = &sink;
     if (s == RLC_OK) s = lrn_eval(m, tok, set.ex, set.n, &o.eval, &r);
     if (sink.out && fclose(sink.out) != 0 && s == RLC_OK) s = rlc_errorf(RLC_ERR_IO, "write failed: %s", o.out);
-    if (s == RLC_OK) print_result(&o, &r);
+    lrn_eval_paired cmp;
+    if (s == RLC_OK && o.against) {
+        for (int i = 0; i < set.n; i++) sink.correct[i] /= sink.count[i] ? sink.count[i] : 1;
+        s = lrn_eval_compare(sink.base, sink.correct, set.n, &cmp);
+    }
+    if (s == RLC_OK) print_result(&o, &r, o.against ? &cmp : NULL);
     else fprintf(stderr, "rlc eval: %s\n", rlc_last_error());
+    rlc_free(sink.correct);
+    rlc_free(sink.count);
+    rlc_free(sink.base);
     lrn_eval_set_free(&set);
     tok_free(tok);
     actor_model_free(m);

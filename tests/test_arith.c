@@ -429,6 +429,28 @@ static void test_cli(void) {
     CHECK_OK(rlc_read_file(WORK "/eval.json", &out, &len));
     CHECK_MSG(out && strstr(out, "\"examples\": 4") && strstr(out, "\"pass@1\": "), "rlc eval printed %s", out ? out : "");
     rlc_free(out);
+
+    // --against: the same model against its own --out file changes nothing;
+    // a file of fewer examples is refused before any generation.
+    snprintf(cmd, sizeof cmd, "%s eval --model " WORK "/cli_model --data " WORK "/cli_data/heldout.jsonl --n 4 "
+             "--max-new-tokens 8 --threads 1 --out " WORK "/eval_a.jsonl > /dev/null && "
+             "%s eval --model " WORK "/cli_model --data " WORK "/cli_data/heldout.jsonl --n 4 "
+             "--max-new-tokens 8 --threads 1 --against " WORK "/eval_a.jsonl --json > " WORK "/eval_b.json", bin, bin);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    out = NULL;
+    CHECK_OK(rlc_read_file(WORK "/eval_b.json", &out, &len));
+    CHECK_MSG(out && strstr(out, "\"against\": {") && strstr(out, "\"diff\": 0.000000") &&
+                  strstr(out, "\"better\": 0, \"worse\": 0, \"p_sign\": 1}"),
+              "rlc eval --against printed %s", out ? out : "");
+    rlc_free(out);
+    snprintf(cmd, sizeof cmd, "%s eval --model " WORK "/cli_model --data " WORK "/cli_data/heldout.jsonl --n 5 "
+             "--max-new-tokens 8 --threads 1 --against " WORK "/eval_a.jsonl > /dev/null 2> " WORK "/eval_c.err", bin);
+    CHECK_MSG(system(cmd) != 0, "%s", cmd);
+    out = NULL;
+    CHECK_OK(rlc_read_file(WORK "/eval_c.err", &out, &len));
+    CHECK_MSG(out && strstr(out, "eval_a.jsonl: no record for example 4"), "rlc eval --against printed %s",
+              out ? out : "");
+    rlc_free(out);
 }
 
 int main(void) {
